@@ -1,0 +1,217 @@
+//! Running external commands: echoed with `--verbose`, long-lived ones in their own process
+//! group so that Ctrl-C (or SIGTERM) reaches the whole tree and nothing is left behind.
+
+use std::{
+    os::unix::process::CommandExt,
+    process::{Child, Command, ExitStatus},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, Context, Result};
+
+static VERBOSE: AtomicBool = AtomicBool::new(false);
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Process groups we started and must signal when we are interrupted.
+static GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+pub fn set_verbose(on: bool) {
+    VERBOSE.store(on, Ordering::Relaxed);
+}
+
+pub fn verbose() -> bool {
+    VERBOSE.load(Ordering::Relaxed)
+}
+
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Long sequences call this between steps so that Ctrl-C ends them promptly.
+pub fn check_interrupted() -> Result<()> {
+    if interrupted() {
+        bail!("interrupted");
+    }
+    Ok(())
+}
+
+/// Children run in their own process groups (so a terminal's Ctrl-C reaches only us): we
+/// forward the interrupt to every live group and let the callers unwind, which is where
+/// the cleanup (stopping databases, removing temp dirs) happens.
+pub fn install_signal_handler() {
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            eprintln!("\ninterrupted again: killing child processes");
+            signal_all(libc::SIGKILL);
+        } else {
+            eprintln!("\ninterrupted: stopping child processes and cleaning up");
+            signal_all(libc::SIGINT);
+        }
+    });
+}
+
+fn signal_all(signal: i32) {
+    for &pgid in GROUPS.lock().unwrap().iter() {
+        // SAFETY: kill(2) with a negative pid signals a process group; no memory involved.
+        unsafe { libc::kill(-pgid, signal) };
+    }
+}
+
+/// Shows a command the way a user would type it.
+pub fn display(cmd: &Command) -> String {
+    let mut parts = Vec::new();
+    for (key, value) in cmd.get_envs() {
+        if let Some(value) = value {
+            let key = key.to_string_lossy();
+            // Secrets must not land in logs, even verbose ones.
+            let shown = if is_secret_name(&key) {
+                "***".to_owned()
+            } else {
+                hide_url_password(&value.to_string_lossy())
+            };
+            parts.push(format!("{key}={}", shell_quote(&shown)));
+        }
+    }
+    parts.push(shell_quote(&cmd.get_program().to_string_lossy()));
+    parts.extend(cmd.get_args().map(|a| shell_quote(&a.to_string_lossy())));
+    let line = parts.join(" ");
+    match cmd.get_current_dir() {
+        Some(dir) => format!("(cd {} && {line})", shell_quote(&dir.to_string_lossy())),
+        None => line,
+    }
+}
+
+pub fn is_secret_name(key: &str) -> bool {
+    ["SECRET", "PASSWORD", "API_KEY", "TOKEN"].iter().any(|s| key.contains(s))
+}
+
+/// `scheme://user:password@host` → `scheme://user:***@host`.
+pub fn hide_url_password(value: &str) -> String {
+    let Some((scheme, rest)) = value.split_once("://") else { return value.to_owned() };
+    let Some((userinfo, host)) = rest.split_once('@') else { return value.to_owned() };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => value.to_owned(),
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%^".contains(c))
+    {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+pub fn echo(cmd: &Command) {
+    if verbose() {
+        eprintln!("$ {}", display(cmd));
+    }
+}
+
+/// A child leader of its own process group; dropping it stops the whole group.
+pub struct GroupChild {
+    pub child: Child,
+    pgid: i32,
+    finished: bool,
+}
+
+pub fn spawn_group(cmd: &mut Command) -> Result<GroupChild> {
+    check_interrupted()?;
+    echo(cmd);
+    cmd.process_group(0);
+    let child = cmd.spawn().with_context(|| format!("cannot start `{}`", display(cmd)))?;
+    let pgid = child.id() as i32;
+    GROUPS.lock().unwrap().push(pgid);
+    Ok(GroupChild { child, pgid, finished: false })
+}
+
+impl GroupChild {
+    pub fn wait(&mut self) -> Result<ExitStatus> {
+        let status = self.child.wait()?;
+        self.finished = true;
+        Ok(status)
+    }
+
+    pub fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
+        let status = self.child.try_wait()?;
+        self.finished |= status.is_some();
+        Ok(status)
+    }
+
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: see signal_all.
+        unsafe { libc::kill(-self.pgid, signal) };
+    }
+
+    /// Asks the group to stop (`signal`), then kills it after `grace`.
+    pub fn stop(&mut self, signal: i32, grace: Duration) {
+        if !self.finished {
+            self.signal(signal);
+            let deadline = Instant::now() + grace;
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    self.finished = true;
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        // Grandchildren may outlive the leader (a reloader's workers): kill what is left.
+        self.signal(libc::SIGKILL);
+        if !self.finished {
+            let _ = self.child.wait();
+            self.finished = true;
+        }
+        GROUPS.lock().unwrap().retain(|&p| p != self.pgid);
+    }
+}
+
+impl Drop for GroupChild {
+    fn drop(&mut self) {
+        self.stop(libc::SIGTERM, Duration::from_secs(10));
+    }
+}
+
+/// Runs a command to completion in its own group, output inherited; Ctrl-C stops it.
+pub fn run_status(cmd: &mut Command) -> Result<ExitStatus> {
+    let mut child = spawn_group(cmd)?;
+    let status = child.wait()?;
+    child.stop(libc::SIGTERM, Duration::from_secs(5));
+    Ok(status)
+}
+
+/// Runs a command and fails with its command line when it fails.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let status = run_status(cmd)?;
+    if !status.success() {
+        bail!("`{}` failed ({status})", display(cmd));
+    }
+    Ok(())
+}
+
+/// Runs a command and returns its stdout; stderr is shown on failure.
+pub fn read(cmd: &mut Command) -> Result<String> {
+    check_interrupted()?;
+    echo(cmd);
+    let out = cmd.output().with_context(|| format!("cannot start `{}`", display(cmd)))?;
+    if !out.status.success() {
+        bail!(
+            "`{}` failed ({}): {}",
+            display(cmd),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}

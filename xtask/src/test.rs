@@ -1,0 +1,367 @@
+//! `cargo xtask test`: every test tier this machine can run, in order, provisioning what they
+//! need (a throwaway PostgreSQL, uv, node_modules, Chromium), then a summary of what ran, what
+//! was skipped and why. A tier whose entry point doesn't exist is skipped, saying so.
+
+use std::{
+    fmt::Write as _,
+    process::{Command, ExitCode, Stdio},
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, Context, Result};
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::Serialize;
+
+use crate::{flags::TestArgs, postgres::Postgres, process, project_root};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+#[derive(Clone, Copy)]
+struct Tier {
+    name: &'static str,
+    run: fn(&mut Ctx) -> Result<Outcome>,
+}
+
+/// In the order they run: fast and self-contained first, the slow ones that need engines last.
+const TIERS: &[Tier] = &[
+    Tier { name: "rust", run: rust },
+    Tier { name: "backend", run: backend },
+    Tier { name: "frontend-unit", run: frontend_unit },
+    Tier { name: "frontend-e2e", run: frontend_e2e },
+    Tier { name: "chart", run: chart },
+    Tier { name: "images", run: images },
+    Tier { name: "cluster", run: cluster },
+];
+
+enum Outcome {
+    Passed,
+    Skipped(String),
+}
+
+#[derive(Serialize)]
+struct TierResult {
+    tier: &'static str,
+    result: &'static str,
+    seconds: f64,
+    reason: String,
+}
+
+struct Ctx {
+    root: Utf8PathBuf,
+    postgres: Option<Postgres>,
+}
+
+impl Ctx {
+    /// Started on first use, so `--tier rust` costs no database.
+    fn database_url(&mut self) -> Result<String> {
+        if self.postgres.is_none() {
+            eprintln!("==> starting a throwaway PostgreSQL 15 cluster");
+            let pg = Postgres::start().context("cannot start the throwaway PostgreSQL")?;
+            eprintln!("    {}", pg.url);
+            self.postgres = Some(pg);
+        }
+        Ok(self.postgres.as_ref().unwrap().url.clone())
+    }
+
+    fn command(&self, dir: &str, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(self.root.join(dir)).stdin(Stdio::null());
+        cmd
+    }
+}
+
+pub fn run(args: &TestArgs) -> Result<ExitCode> {
+    let selected = select(args)?;
+    let mut ctx = Ctx { root: project_root(), postgres: None };
+    let mut results = Vec::new();
+    for tier in TIERS {
+        let is_selected = selected.iter().any(|t| t.name == tier.name);
+        let (result, reason, seconds) = match () {
+            // The cluster tier is opt-in: say it wasn't asked for rather than hide it.
+            _ if !is_selected && tier.name == "cluster" && args.tiers.is_empty() => {
+                ("skipped", "not asked: pass --cluster".to_owned(), 0.0)
+            }
+            _ if !is_selected => continue,
+            _ if process::interrupted() => ("skipped", "interrupted".to_owned(), 0.0),
+            _ => {
+                eprintln!("\n==> tier {}", tier.name);
+                let start = Instant::now();
+                let outcome = (tier.run)(&mut ctx);
+                let seconds = start.elapsed().as_secs_f64();
+                match outcome {
+                    Ok(Outcome::Passed) => ("passed", String::new(), seconds),
+                    Ok(Outcome::Skipped(reason)) => {
+                        eprintln!("    skipped: {reason}");
+                        if args.require_all {
+                            ("failed", format!("skipped, and --require-all: {reason}"), seconds)
+                        } else {
+                            ("skipped", reason, seconds)
+                        }
+                    }
+                    Err(err) => {
+                        let reason = if process::interrupted() {
+                            "interrupted".to_owned()
+                        } else {
+                            format!("{err:#}")
+                        };
+                        eprintln!("    failed: {reason}");
+                        ("failed", reason, seconds)
+                    }
+                }
+            }
+        };
+        results.push(TierResult { tier: tier.name, result, seconds, reason });
+    }
+    // Stop the database before the summary so its shutdown can't be mistaken for a tier's output.
+    drop(ctx);
+
+    let report = summary(&results);
+    print!("{report}");
+    write_report(&results)?;
+    let failed = results.iter().any(|r| r.result == "failed") || process::interrupted();
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn select(args: &TestArgs) -> Result<Vec<Tier>> {
+    if args.tiers.is_empty() {
+        return Ok(TIERS.iter().copied().filter(|t| t.name != "cluster" || args.cluster).collect());
+    }
+    let mut selected = Vec::new();
+    for name in &args.tiers {
+        // `frontend` names both frontend tiers.
+        let matching: Vec<Tier> = TIERS
+            .iter()
+            .copied()
+            .filter(|t| t.name == name || t.name.strip_prefix(name.as_str()).is_some_and(|r| r.starts_with('-')))
+            .collect();
+        if matching.is_empty() {
+            let names: Vec<_> = TIERS.iter().map(|t| t.name).collect();
+            bail!("unknown tier `{name}`; tiers: {}, frontend", names.join(", "));
+        }
+        selected.extend(matching);
+    }
+    Ok(selected)
+}
+
+fn summary(results: &[TierResult]) -> String {
+    let mut out = String::from("\n");
+    let _ = writeln!(out, "{:<14} {:<8} {:>9}  reason", "tier", "result", "duration");
+    for r in results {
+        let duration = if r.seconds > 0.0 { format!("{:.1}s", r.seconds) } else { "-".into() };
+        // One line per tier: a multi-line error keeps its first line here, the rest is above.
+        let reason = r.reason.lines().next().unwrap_or("");
+        let _ = writeln!(out, "{:<14} {:<8} {:>9}  {reason}", r.tier, r.result, duration);
+    }
+    let count = |what| results.iter().filter(|r| r.result == what).count();
+    let (passed, failed, skipped) = (count("passed"), count("failed"), count("skipped"));
+    let verdict = if failed > 0 || process::interrupted() { "FAILED" } else { "ok" };
+    let _ = writeln!(
+        out,
+        "\ntest result: {verdict}. {passed} passed; {failed} failed; {skipped} skipped"
+    );
+    out
+}
+
+fn write_report(results: &[TierResult]) -> Result<()> {
+    let dir = project_root().join("target/xtask");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("test.json");
+    std::fs::write(&path, serde_json::to_string_pretty(results)?)
+        .with_context(|| format!("cannot write {path}"))
+}
+
+fn missing(ctx: &Ctx, path: &str) -> Option<Outcome> {
+    (!ctx.root.join(path).exists()).then(|| Outcome::Skipped(format!("{path} does not exist yet")))
+}
+
+fn rust(ctx: &mut Ctx) -> Result<Outcome> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    process::run(ctx.command(".", &cargo).args(["test", "--workspace"]))?;
+    Ok(Outcome::Passed)
+}
+
+fn backend(ctx: &mut Ctx) -> Result<Outcome> {
+    if let Some(skip) = missing(ctx, "backend/pyproject.toml") {
+        return Ok(skip);
+    }
+    let uv = uv()?;
+    let url = ctx.database_url()?;
+    process::run(uv.command(ctx, "backend").args(["sync", "--locked"]))?;
+    process::run(uv.command(ctx, "backend").args(["run", "pytest"]).env("TEST_DATABASE_URL", url))?;
+    Ok(Outcome::Passed)
+}
+
+fn frontend_unit(ctx: &mut Ctx) -> Result<Outcome> {
+    if let Some(skip) = missing(ctx, "frontend/package.json") {
+        return Ok(skip);
+    }
+    npm_ci_if_stale(&ctx.root.join("frontend"))?;
+    process::run(ctx.command("frontend", "npm").arg("test"))?;
+    Ok(Outcome::Passed)
+}
+
+fn frontend_e2e(ctx: &mut Ctx) -> Result<Outcome> {
+    if let Some(skip) = missing(ctx, "frontend/package.json") {
+        return Ok(skip);
+    }
+    if !has_npm_script(&ctx.root.join("frontend/package.json"), "test:e2e")? {
+        return Ok(Outcome::Skipped("frontend/package.json has no `test:e2e` script yet".into()));
+    }
+    if !Utf8Path::new(CHROMIUM).exists() {
+        if !process::is_root() {
+            return Ok(Outcome::Skipped(format!(
+                "{CHROMIUM} not found: `sudo apt-get install -y chromium`"
+            )));
+        }
+        eprintln!("    {CHROMIUM} not found: installing it with `apt-get install -y chromium`");
+        process::run(
+            Command::new("apt-get")
+                .args(["install", "-y", "-q", "chromium"])
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .stdin(Stdio::null()),
+        )?;
+    }
+    npm_ci_if_stale(&ctx.root.join("frontend"))?;
+    let url = ctx.database_url()?;
+    process::run(
+        ctx.command("frontend", "npm")
+            .args(["run", "test:e2e"])
+            .env("TEST_DATABASE_URL", url)
+            .env("CHROMIUM_PATH", CHROMIUM),
+    )?;
+    Ok(Outcome::Passed)
+}
+
+fn chart(ctx: &mut Ctx) -> Result<Outcome> {
+    if let Some(skip) = missing(ctx, "test/chart/run") {
+        return Ok(skip);
+    }
+    process::run(&mut ctx.command(".", "test/chart/run"))?;
+    Ok(Outcome::Passed)
+}
+
+fn images(ctx: &mut Ctx) -> Result<Outcome> {
+    if let Err(reason) = docker_answers() {
+        return Ok(Outcome::Skipped(reason));
+    }
+    if let Some(skip) = missing(ctx, "test/containers/run") {
+        return Ok(skip);
+    }
+    process::run(&mut xtask(ctx, &["build"]))?;
+    process::run(&mut ctx.command(".", "test/containers/run"))?;
+    Ok(Outcome::Passed)
+}
+
+fn cluster(ctx: &mut Ctx) -> Result<Outcome> {
+    for path in ["test/cluster/up", "test/cluster/run"] {
+        if let Some(skip) = missing(ctx, path) {
+            return Ok(skip);
+        }
+    }
+    process::run(&mut ctx.command(".", "test/cluster/up"))?;
+    process::run(&mut xtask(ctx, &["up", "--env", "local"]))?;
+    process::run(&mut xtask(ctx, &["verify-budgets", "--env", "local"]))?;
+    process::run(&mut ctx.command(".", "test/cluster/run"))?;
+    Ok(Outcome::Passed)
+}
+
+/// Our own binary for a pipeline step, so each step is exactly the user's command.
+fn xtask(ctx: &Ctx, args: &[&str]) -> Command {
+    let exe = std::env::current_exe().unwrap_or_else(|_| "cargo-xtask".into());
+    let mut cmd = Command::new(exe);
+    cmd.current_dir(&ctx.root).stdin(Stdio::null()).args(args);
+    if process::verbose() {
+        cmd.arg("--verbose");
+    }
+    cmd
+}
+
+/// `Err(reason)` when no Docker engine answers, with what to do about it.
+pub fn docker_answers() -> Result<(), String> {
+    if which::which("docker").is_err() {
+        return Err("no `docker` command: install Docker (here: ../shared/tools/docker-engine.sh)".into());
+    }
+    let mut cmd = Command::new("docker");
+    cmd.args(["info", "--format", "{{.ServerVersion}}"]).stdin(Stdio::null());
+    process::echo(&cmd);
+    let answered = run_with_timeout(&mut cmd, Duration::from_secs(20));
+    if answered {
+        Ok(())
+    } else {
+        Err("no Docker engine answers `docker info`: start one (here: ../shared/tools/docker-engine.sh)".into())
+    }
+}
+
+fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> bool {
+    let Ok(mut child) = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn() else {
+        return false;
+    };
+    let deadline = Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return status.success(),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return false;
+            }
+        }
+    }
+}
+
+/// How to run uv: the `uv` on PATH, or installed with pip when missing.
+pub struct Uv(Vec<String>);
+
+impl Uv {
+    pub fn command_in(&self, dir: &Utf8Path) -> Command {
+        let mut cmd = Command::new(&self.0[0]);
+        cmd.args(&self.0[1..]).current_dir(dir).stdin(Stdio::null());
+        cmd
+    }
+
+    fn command(&self, ctx: &Ctx, dir: &str) -> Command {
+        self.command_in(&ctx.root.join(dir))
+    }
+}
+
+pub fn uv() -> Result<Uv> {
+    if which::which("uv").is_ok() {
+        return Ok(Uv(vec!["uv".into()]));
+    }
+    eprintln!("    uv not found on PATH: installing it with `python3 -m pip install uv`");
+    process::run(Command::new("python3").args(["-m", "pip", "install", "--quiet", "uv"]))
+        .context("cannot install uv; install it yourself: https://docs.astral.sh/uv/")?;
+    if which::which("uv").is_ok() {
+        Ok(Uv(vec!["uv".into()]))
+    } else {
+        // pip put it in a scripts dir that isn't on PATH; the module form always works.
+        Ok(Uv(vec!["python3".into(), "-m".into(), "uv".into()]))
+    }
+}
+
+/// `npm ci` when node_modules is missing or older than package-lock.json.
+pub fn npm_ci_if_stale(dir: &Utf8Path) -> Result<()> {
+    let lock = dir.join("package-lock.json");
+    // npm writes this file on every install: its age is node_modules' age.
+    let installed = dir.join("node_modules/.package-lock.json");
+    let modified = |p: &Utf8Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let stale = match (modified(&installed), modified(&lock)) {
+        (Some(installed), Some(lock)) => installed < lock,
+        _ => true,
+    };
+    if stale {
+        eprintln!("    node_modules missing or older than package-lock.json: npm ci");
+        let mut cmd = Command::new("npm");
+        cmd.arg("ci").current_dir(dir).stdin(Stdio::null());
+        process::run(&mut cmd)?;
+    }
+    Ok(())
+}
+
+fn has_npm_script(package_json: &Utf8Path, script: &str) -> Result<bool> {
+    let text = std::fs::read_to_string(package_json)?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{package_json} is not valid JSON"))?;
+    Ok(json.get("scripts").and_then(|s| s.get(script)).is_some())
+}
