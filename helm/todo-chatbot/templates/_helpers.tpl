@@ -1,0 +1,213 @@
+{{/*
+Names, labels and the values every template shares.
+*/}}
+
+{{/* The chart name, or nameOverride. */}}
+{{- define "todo-chatbot.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The prefix of every resource name (at most 63 characters, DNS label rules): fullnameOverride,
+else the release name when it already contains the chart name, else "<release>-<chart>".
+*/}}
+{{- define "todo-chatbot.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* "name-version" for the helm.sh/chart label. */}}
+{{- define "todo-chatbot.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels of every resource (the seed's four, plus the chart and part-of). */}}
+{{- define "todo-chatbot.labels" -}}
+helm.sh/chart: {{ include "todo-chatbot.chart" . }}
+{{ include "todo-chatbot.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: {{ include "todo-chatbot.name" . }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Labels that select the release's pods. */}}
+{{- define "todo-chatbot.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "todo-chatbot.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+Labels of one component's resources. Call with (dict "ctx" $ "component" "backend").
+*/}}
+{{- define "todo-chatbot.componentLabels" -}}
+{{ include "todo-chatbot.labels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/* Selector of one component's pods: (dict "ctx" $ "component" "backend"). */}}
+{{- define "todo-chatbot.componentSelectorLabels" -}}
+{{ include "todo-chatbot.selectorLabels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/* The ServiceAccount the pods run as. */}}
+{{- define "todo-chatbot.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "todo-chatbot.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* "repository:tag" of a component's image, the tag defaulting to the chart's appVersion. */}}
+{{- define "todo-chatbot.image" -}}
+{{- printf "%s:%s" .image.repository (default .ctx.Chart.AppVersion .image.tag | toString) }}
+{{- end }}
+
+{{/* Name of the Secret holding DATABASE_URL, BETTER_AUTH_SECRET and OPENAI_API_KEY. */}}
+{{- define "todo-chatbot.secretName" -}}
+{{- default (printf "%s-secrets" (include "todo-chatbot.fullname" .)) .Values.existingSecret }}
+{{- end }}
+
+{{/* Names of the in-chart PostgreSQL's Service and password Secret. */}}
+{{- define "todo-chatbot.postgresql.fullname" -}}
+{{- printf "%s-postgresql" (include "todo-chatbot.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* In-cluster URLs of the two services. */}}
+{{- define "todo-chatbot.backendUrl" -}}
+{{- printf "http://%s-backend:%v" (include "todo-chatbot.fullname" .) .Values.backend.service.port }}
+{{- end }}
+{{- define "todo-chatbot.frontendUrl" -}}
+{{- printf "http://%s-frontend:%v" (include "todo-chatbot.fullname" .) .Values.frontend.service.port }}
+{{- end }}
+
+{{/* JWT issuer and audience: the same value on both sides, app.publicUrl unless set. */}}
+{{- define "todo-chatbot.jwtIssuer" -}}
+{{- default .Values.app.publicUrl .Values.app.jwt.issuer }}
+{{- end }}
+{{- define "todo-chatbot.jwtAudience" -}}
+{{- default .Values.app.publicUrl .Values.app.jwt.audience }}
+{{- end }}
+
+{{/* A comma-separated origin list that always starts with app.publicUrl: (dict "ctx" $ "extra" list). */}}
+{{- define "todo-chatbot.origins" -}}
+{{- prepend .extra .ctx.Values.app.publicUrl | uniq | join "," }}
+{{- end }}
+
+{{/*
+Environment variables that carry DATABASE_URL (and, with the in-chart PostgreSQL, the password it
+is built from: Kubernetes expands $(POSTGRESQL_PASSWORD) because it is defined first).
+*/}}
+{{- define "todo-chatbot.databaseEnv" -}}
+{{- if .Values.postgresql.enabled -}}
+- name: POSTGRESQL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "todo-chatbot.postgresql.fullname" . }}
+      key: password
+- name: DATABASE_URL
+  value: {{ printf "postgresql://%s:$(POSTGRESQL_PASSWORD)@%s:%v/%s" .Values.postgresql.auth.username (include "todo-chatbot.postgresql.fullname" .) .Values.postgresql.service.port .Values.postgresql.auth.database | quote }}
+{{- else -}}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "todo-chatbot.secretName" . }}
+      key: DATABASE_URL
+{{- end }}
+{{- end }}
+
+{{/* Volumes and mounts for a writable /tmp on a read-only root filesystem. */}}
+{{- define "todo-chatbot.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 64Mi
+{{- end }}
+{{- define "todo-chatbot.tmpMount" -}}
+- name: tmp
+  mountPath: /tmp
+{{- end }}
+
+{{/*
+A component's affinity: its own `affinity` if set, else the podAntiAffinityPreset that keeps its
+replicas on different nodes. Call with (dict "ctx" $ "component" "backend").
+*/}}
+{{- define "todo-chatbot.affinity" -}}
+{{- $c := index .ctx.Values .component }}
+{{- if $c.affinity }}
+{{- toYaml $c.affinity }}
+{{- else if eq $c.podAntiAffinityPreset "soft" }}
+podAntiAffinity:
+  preferredDuringSchedulingIgnoredDuringExecution:
+    - weight: 100
+      podAffinityTerm:
+        topologyKey: kubernetes.io/hostname
+        labelSelector:
+          matchLabels:
+            {{- include "todo-chatbot.componentSelectorLabels" . | nindent 12 }}
+{{- else if eq $c.podAntiAffinityPreset "hard" }}
+podAntiAffinity:
+  requiredDuringSchedulingIgnoredDuringExecution:
+    - topologyKey: kubernetes.io/hostname
+      labelSelector:
+        matchLabels:
+          {{- include "todo-chatbot.componentSelectorLabels" . | nindent 10 }}
+{{- end }}
+{{- end }}
+
+{{/* The native preStop sleep (Kubernetes 1.30+): (dict "seconds" N). */}}
+{{- define "todo-chatbot.preStop" -}}
+lifecycle:
+  preStop:
+    sleep:
+      seconds: {{ .seconds }}
+{{- end }}
+
+{{/*
+Checks that fail the render with a message naming the value to set. Every template includes
+this, so `helm template`, `helm install` and `helm lint` all stop at the first problem.
+*/}}
+{{- define "todo-chatbot.validate" -}}
+{{- $v := .Values }}
+{{- $env := $v.app.environment }}
+{{- $external := or $v.secrets.databaseUrl $v.existingSecret }}
+{{- if and $v.postgresql.enabled $v.secrets.databaseUrl }}
+{{- fail "secrets.databaseUrl and postgresql.enabled are both set: use the external database (postgresql.enabled=false) or the in-chart one (secrets.databaseUrl empty)" }}
+{{- end }}
+{{- if eq $env "production" }}
+{{- if not $external }}
+{{- fail "secrets.databaseUrl is required in production (app.environment=production): pass --set secrets.databaseUrl='postgresql://USER:PASSWORD@HOST/DB?sslmode=require' (e.g. Neon's direct URL), or name a Secret holding DATABASE_URL in existingSecret" }}
+{{- end }}
+{{- if $v.postgresql.enabled }}
+{{- fail "postgresql.enabled must be false in production (app.environment=production): the in-chart PostgreSQL is a single pod; set secrets.databaseUrl to a managed database" }}
+{{- end }}
+{{- else if not (or $external $v.postgresql.enabled) }}
+{{- fail "no database: set secrets.databaseUrl (an external PostgreSQL), existingSecret (a Secret holding DATABASE_URL), or postgresql.enabled=true (the in-chart PostgreSQL, see values-dev.yaml)" }}
+{{- end }}
+{{- if and (ne $env "development") (not (or $v.secrets.betterAuthSecret $v.existingSecret)) }}
+{{- fail (printf "secrets.betterAuthSecret is required in %s (app.environment=%s): pass --set secrets.betterAuthSecret=\"$(openssl rand -base64 32)\", or name a Secret holding BETTER_AUTH_SECRET in existingSecret" $env $env) }}
+{{- end }}
+{{- if not $v.app.publicUrl }}
+{{- fail "app.publicUrl is required: the URL users open (e.g. https://todo.example.com); Better Auth rejects requests from any other origin" }}
+{{- end }}
+{{- range $component := list "backend" "frontend" }}
+{{- $c := index $v $component }}
+{{- if le (int $c.terminationGracePeriodSeconds) (add $c.preStopSleepSeconds $c.drainSeconds | int) }}
+{{- fail (printf "%s.terminationGracePeriodSeconds (%v) must exceed %s.preStopSleepSeconds + %s.drainSeconds (%v), else the kubelet kills requests still in flight" $component $c.terminationGracePeriodSeconds $component $component (add $c.preStopSleepSeconds $c.drainSeconds)) }}
+{{- end }}
+{{- if eq (toString $c.image.tag) "latest" }}
+{{- fail (printf "%s.image.tag must not be latest: it makes Kubernetes pull on every start (ErrImagePull offline); use the tag `cargo xtask build` printed, or leave it empty for the chart's appVersion" $component) }}
+{{- end }}
+{{- end }}
+{{- end }}
