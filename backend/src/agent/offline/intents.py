@@ -1,0 +1,478 @@
+"""Common English to-do requests → what the user wants done (an `Intent`), without a model.
+
+Each `_parse_*` function recognises one family of phrasings and returns an Intent or None;
+`parse_request` tries them in order, most specific first ("change priority of task 2 to low"
+must not read as a rename, "mark X as done" must not read as "add").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any, Literal
+
+from .dates import (
+    DEFAULT_TIME,
+    WEEKDAYS,
+    describe_day,
+    due_from,
+    end_of_day,
+    end_of_week,
+    find_when,
+    parse_due,
+    remove_spans,
+    start_of_day,
+)
+
+Kind = Literal[
+    "add", "list", "complete", "reopen", "delete", "update", "clear_completed",
+    "greet", "help", "thanks", "unknown",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """How the user pointed at one task: by its number, or by words of its title."""
+
+    task_id: int | None = None
+    words: str | None = None
+
+    def describe(self) -> str:
+        return f"task {self.task_id}" if self.task_id is not None else f"'{self.words}'"
+
+
+@dataclass
+class Intent:
+    kind: Kind
+    # add: add_task arguments; list: list_tasks arguments; update: the fields to change.
+    args: dict[str, Any] = field(default_factory=dict)
+    ref: TaskRef | None = None
+    # Words for replies: what a list shows ("high priority tasks due this week"), or a caveat.
+    scope: str = ""
+    note: str = ""
+
+
+_PRIORITY_WORDS = {"low": "low", "medium": "medium", "normal": "medium", "high": "high"}
+_TASK_NOUN = r"(?:tasks?|todos?|to-dos?|items?|reminders?)"
+_FILLER_START = re.compile(r"^(?:the|my|a|an|that|this|task|todo|to-do|item)\s+", re.IGNORECASE)
+# A reference never starts like a question: "what tasks are done" lists, it completes nothing.
+_QUESTION = re.compile(
+    r"(?:what|which|how|who|when|where|why|show|list|any|anything|do|did|have|has|are|is|all)\b",
+    re.IGNORECASE,
+)
+_FILLER_END = re.compile(r"\s+(?:task|todo|to-do|item|one|reminder)$", re.IGNORECASE)
+
+
+def parse_request(text: str, now: datetime) -> Intent:
+    message = _normalize(text)
+    for parser in _PARSERS:
+        intent = parser(message, now)
+        if intent is not None:
+            return intent
+    return Intent("unknown")
+
+
+def parse_ref(text: str) -> TaskRef | None:
+    """'task 3', '#3', '3' → by id; 'the dentist task' → by the words 'dentist'."""
+    text = text.strip().strip("\"'“”‘’").strip()
+    number = re.fullmatch(
+        rf"(?:(?:the\s+)?{_TASK_NOUN}\s*)?(?:number\s+|no\.?\s*)?#?(\d+)", text, re.IGNORECASE
+    )
+    if number:
+        return TaskRef(task_id=int(number.group(1)))
+    words = text
+    for _ in range(3):
+        words = _FILLER_START.sub("", words)
+    words = _FILLER_END.sub("", words).strip().strip("\"'“”‘’").strip()
+    words = re.sub(r"^(?:called|named|titled)\s+", "", words, flags=re.IGNORECASE).strip()
+    return TaskRef(words=words) if words else None
+
+
+def _normalize(text: str) -> str:
+    text = text.replace("’", "'").replace("‘", "'")
+    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"^(?:(?:please|pls|plz|can you|could you|would you|hey|ok|okay),?\s+)+", "",
+                  text, flags=re.IGNORECASE)  # fmt: skip
+    return re.sub(r"(?:\s*(?:,?\s*please|[.!?]))+$", "", text, flags=re.IGNORECASE).strip()
+
+
+def _match(pattern: str, text: str) -> re.Match[str] | None:
+    return re.fullmatch(pattern, text, re.IGNORECASE)
+
+
+# Conversation ---------------------------------------------------------------------------------
+
+
+def _parse_small_talk(text: str, now: datetime) -> Intent | None:
+    if not text or _match(r"help|\?|commands|what can you do|how does (?:this|it) work|"
+                          r"what do you do|how do i use (?:this|you)|examples?", text):  # fmt: skip
+        return Intent("help")
+    if _match(r"(?:hi|hello|hey|hiya|howdy|yo|greetings|good (?:morning|afternoon|evening))"
+              r"(?: there)?(?:,? assistant)?", text):  # fmt: skip
+        return Intent("greet")
+    if _match(r"(?:thanks?|thank you|thx|ty|cheers|great|perfect|awesome|nice|cool|ok|okay)"
+              r"(?: (?:a lot|so much|very much))?(?:,? (?:thanks?|thank you))?", text):  # fmt: skip
+        return Intent("thanks")
+    return None
+
+
+# Changes to one task --------------------------------------------------------------------------
+
+
+def _parse_clear_completed(text: str, now: datetime) -> Intent | None:
+    if _match(rf"(?:clear|delete|remove|clean up|purge)(?: out)?(?: all)?(?: (?:of )?(?:the|my))?"
+              rf" (?:completed|done|finished) {_TASK_NOUN}", text) or _match(  # fmt: skip
+        r"clear (?:out )?(?:the )?(?:completed|done|finished)(?: ones)?", text
+    ):
+        return Intent("clear_completed")
+    return None
+
+
+def _parse_priority_change(text: str, now: datetime) -> Intent | None:
+    level = r"(?P<level>low|medium|normal|high)"
+    match = (
+        _match(rf"(?:change|set|update|make|switch) (?:the )?priority (?:of|for|on) (?P<ref>.+?)"
+               rf" (?:to|as) {level}(?: priority)?", text)
+        or _match(rf"(?:change|set|update|make|switch|mark) (?P<ref>.+?)(?:'s)?(?: priority)?"
+                  rf" (?:to |as )?{level}(?: priority| prio)", text)
+        or _match(rf"(?:change|set|update|switch) (?P<ref>.+?)(?:'s)? priority (?:to |as )?{level}", text)
+        or _match(rf"(?P<ref>.+?) (?:is|should be) {level} priority", text)
+    )  # fmt: skip
+    if match:
+        priority = _PRIORITY_WORDS[match.group("level").lower()]
+    else:
+        match = _match(r"(?:prioriti[sz]e|escalate) (?P<ref>.+)", text)
+        priority = "high"
+        if not match:
+            match = _match(r"(?:de-?prioriti[sz]e) (?P<ref>.+)", text)
+            priority = "low"
+    if not match or _QUESTION.match(match.group("ref")):
+        return None
+    ref = parse_ref(match.group("ref"))
+    return Intent("update", {"priority": priority}, ref) if ref else None
+
+
+def _parse_rename(text: str, now: datetime) -> Intent | None:
+    match = _match(
+        r"(?:rename|retitle|change the (?:title|name) of"
+        r"|change|update the title of|update) (?P<ref>.+?) (?:to|as|into) (?P<title>.+)",
+        text,
+    )
+    if not match:
+        return None
+    ref = parse_ref(match.group("ref"))
+    title = _clean_title(match.group("title"))
+    if not ref or not title:
+        return None
+    return Intent("update", {"title": title}, ref)
+
+
+def _parse_reschedule(text: str, now: datetime) -> Intent | None:
+    clear = _match(r"(?:remove|clear|delete|drop) (?:the )?(?:due date|deadline|date)"
+                   r" (?:of|from|for|on) (?P<ref>.+)", text)  # fmt: skip
+    if clear:
+        ref = parse_ref(clear.group("ref"))
+        return Intent("update", {"due_at": None}, ref) if ref else None
+    match = _match(
+        r"(?:move|reschedule|postpone|push(?: back)?|defer|delay|bump|shift|"
+        r"(?:change|set|update) the (?:due date|deadline|date) (?:of|for|on))"
+        r" (?P<ref>.+?) (?:to|until|till|for|by|on) (?P<when>.+)",
+        text,
+    )
+    exact_date_only = False
+    if not match:
+        # "change task 3 to friday": a date and nothing else, or it is a rename.
+        match = _match(r"(?:change|update|set) (?P<ref>.+?) (?:to|for) (?P<when>.+)", text)
+        exact_date_only = True
+    if not match or _QUESTION.match(match.group("ref")):
+        return None
+    when = match.group("when")
+    due, leftover = parse_due(when, now)
+    ref = parse_ref(match.group("ref"))
+    if due is None or ref is None or (exact_date_only and leftover):
+        return None
+    return Intent("update", {"due_at": due.isoformat() if due else None}, ref)
+
+
+def _parse_recurrence_change(text: str, now: datetime) -> Intent | None:
+    match = _match(r"(?:make|set|have) (?P<ref>.+?) (?:to )?(?:repeat|recur)(?: every)?"
+                   r" (?P<rule>.+)", text)  # fmt: skip
+    if not match:
+        return None
+    recurrence, note, _, _ = _find_recurrence("every " + match.group("rule"), now)
+    ref = parse_ref(match.group("ref"))
+    if recurrence is None or ref is None:
+        return None
+    return Intent("update", {"recurrence": recurrence}, ref, note=note)
+
+
+def _parse_reopen(text: str, now: datetime) -> Intent | None:
+    match = _match(
+        r"(?:mark|set) (?P<ref>.+?) (?:as )?(?:not done|undone|incomplete|not complete(?:d)?|"
+        r"pending|open|to ?do|not finished)",
+        text,
+    ) or _match(r"(?:reopen|re-open|uncomplete|un-complete|unmark|uncheck) (?P<ref>.+)", text)
+    if not match or _QUESTION.match(match.group("ref")):
+        return None
+    ref = parse_ref(match.group("ref"))
+    return Intent("reopen", {"completed": False}, ref) if ref else None
+
+
+def _parse_complete(text: str, now: datetime) -> Intent | None:
+    match = (
+        _match(r"(?:mark|set|check|tick) (?P<ref>.+?) (?:as )?(?:done|complete|completed|finished"
+               r"|off)", text)
+        or _match(r"(?:complete|finish|finished|check off|tick off|cross off|close|done with|"
+                  r"i(?:'ve| have)? (?:finished|completed|done)|i did) (?P<ref>.+?)(?: now)?", text)
+        or _match(r"(?P<ref>.+?) (?:is|are) (?:done|complete|completed|finished)", text)
+        or _match(r"(?P<ref>(?:task )?#?\d+) (?:done|complete|completed|finished)", text)
+    )  # fmt: skip
+    if not match or _QUESTION.match(match.group("ref")):
+        return None
+    ref = parse_ref(match.group("ref"))
+    return Intent("complete", {}, ref) if ref else None
+
+
+def _parse_delete(text: str, now: datetime) -> Intent | None:
+    match = _match(r"(?:delete|remove|cancel|drop|erase|trash|discard|get rid of|forget(?: about)?)"
+                   r" (?P<ref>.+?)(?: from (?:my|the) (?:list|tasks|todos?))?", text)  # fmt: skip
+    if not match:
+        return None
+    ref = parse_ref(match.group("ref"))
+    return Intent("delete", {}, ref) if ref else None
+
+
+# Listing --------------------------------------------------------------------------------------
+
+_LIST_START = re.compile(
+    r"^(?:what(?:'s| is| are|'re)?|which|show|list|display|view|see|get|give|tell|any|anything|"
+    r"do i have|have i|how many|search|find|look (?:for|up)|lookup|my|all|pending|open|"
+    r"completed|finished|done|high|low|medium|overdue|tasks|todos?|to-dos?|whats)\b",
+    re.IGNORECASE,
+)
+_LIST_SUBJECT = re.compile(
+    r"\b(?:tasks?|todos?|to-dos?|list|left|remaining|due|overdue|pending|plate|agenda|"
+    r"do i have|to do|completed|finished|done|have i|priority|urgent|important)\b",
+    re.IGNORECASE,
+)
+
+
+def _parse_list(text: str, now: datetime) -> Intent | None:
+    search = _match(r"(?:search|find|look for|look up|lookup)(?: for)?(?: (?:my |the )?"
+                    rf"{_TASK_NOUN}(?: (?:about|with|matching|containing|called|named))?)? (?P<q>.+)",
+                    text)  # fmt: skip
+    if search:
+        q = _strip_quotes(search.group("q"))
+        q = _FILLER_END.sub("", q).strip()
+        return Intent("list", {"status": "all", "q": q}, scope=f"tasks matching '{q}'")
+    if not (_LIST_START.search(text) and _LIST_SUBJECT.search(text)):
+        return None
+    if re.search(r"\b(?:add|create|remind)\b", text, re.IGNORECASE):
+        return None
+
+    lowered = text.lower()
+    args: dict[str, Any] = {"status": "pending"}
+    words: list[str] = []
+    if re.search(r"\b(?:completed|finished|done|did i (?:do|finish|complete))\b", lowered) and not re.search(
+        r"\b(?:not|un)(?:done|finished|completed)|\bto be done\b|\bnot (?:done|finished|completed)\b",
+        lowered,
+    ):
+        args["status"] = "completed"
+    elif re.search(r"\b(?:all|every|everything)\b", lowered):
+        args["status"] = "all"
+
+    priority = re.search(r"\b(high|low|medium|normal)[- ]priority\b|\b(urgent|important)\b", lowered)
+    if priority:
+        args["priority"] = _PRIORITY_WORDS.get(priority.group(1) or "", "high")
+        words.append(f"{args['priority']} priority")
+
+    tag = re.search(r"#([\w-]+)|\b(?:tagged|with (?:the )?tag|labell?ed)\s+#?([\w-]+)", lowered)
+    if tag:
+        args["tag"] = tag.group(1) or tag.group(2)
+
+    due_words = _due_filter(lowered, now, args)
+    status_word = {"pending": "pending", "completed": "completed", "all": ""}[args["status"]]
+    scope = " ".join(filter(None, [*words, status_word, "tasks"]))
+    if "tag" in args:
+        scope += f" tagged #{args['tag']}"
+    if due_words:
+        scope += f" {due_words}"
+    return Intent("list", args, scope=scope)
+
+
+def _due_filter(lowered: str, now: datetime, args: dict[str, Any]) -> str:
+    """Adds due_before/due_after for 'overdue', 'due today', 'this week'…; returns the words."""
+    today = now.date()
+    if re.search(r"\boverdue|past due|late\b", lowered):
+        args["due_before"] = now.isoformat()
+        args["status"] = "pending"
+        return "that are overdue"
+    if re.search(r"\b(?:this|the) week\b", lowered):
+        args["due_before"] = end_of_day(end_of_week(today), now).isoformat()
+        return "due this week"
+    if re.search(r"\bnext week\b", lowered):
+        monday = end_of_week(today) + timedelta(1)
+        args["due_after"] = start_of_day(monday, now).isoformat()
+        args["due_before"] = end_of_day(end_of_week(monday), now).isoformat()
+        return "due next week"
+    if re.search(r"\b(?:today|tonight)\b", lowered):
+        args["due_before"] = end_of_day(today, now).isoformat()
+        return "due today"
+    if "due" not in lowered and not re.search(r"\b(?:for|on)\b", lowered):
+        return ""
+    found = find_when(lowered, now)
+    if found is None or found.day is None:
+        return ""
+    args["due_after"] = start_of_day(found.day, now).isoformat()
+    args["due_before"] = end_of_day(found.day, now).isoformat()
+    return f"due {describe_day(found.day, today)}"
+
+
+# Adding ---------------------------------------------------------------------------------------
+
+_RECURRENCE_PATTERNS: list[tuple[str, str, str]] = [
+    # (pattern, recurrence, note for the reply)
+    (r"\b(?:every|each) (?:weekday|work ?day|business day)s?\b|\bon weekdays\b|\bweekdays\b",
+     "daily", "weekday"),
+    (r"\b(?:every|each) ?day\b|\bdaily\b|\bevery morning\b|\bevery evening\b|\bevery night\b",
+     "daily", ""),
+    (r"\b(?:every|each) (?P<weekday>" + "|".join(WEEKDAYS) + r")\b|\bon (?P<weekdays>"
+     + "|".join(WEEKDAYS) + r")s\b", "weekly", ""),
+    (r"\b(?:every|each) week\b|\bweekly\b|\bonce a week\b", "weekly", ""),
+    (r"\b(?:every|each) month\b|\bmonthly\b|\bonce a month\b", "monthly", ""),
+]  # fmt: skip
+
+
+def _find_recurrence(text: str, now: datetime) -> tuple[str | None, str, str, str | None]:
+    """(recurrence, note, text without it, weekday to start on) for 'every monday' etc."""
+    for pattern, recurrence, note in _RECURRENCE_PATTERNS:
+        match = re.search(pattern, text, re.IGNORECASE)
+        if match:
+            groups = match.groupdict()
+            weekday = groups.get("weekday") or groups.get("weekdays")
+            return recurrence, note, remove_spans(text, [match.span()]), weekday
+    return None, "", text, None
+
+
+def _parse_add(text: str, now: datetime) -> Intent | None:
+    match = (
+        _match(rf"(?:add|create|new|make|put|schedule|set up|note)(?: me)?(?: (?:a|an|another))?"
+               rf"(?: new)?(?: {_TASK_NOUN})?(?: to| for| called| named|:)? (?P<rest>.+?)"
+               rf"(?: to (?:my|the) (?:list|tasks|todos?|to-do list|todo list))?", text)
+        or _match(r"remind me (?:to |about |of )?(?P<rest>.+)", text)
+        or _match(rf"(?:{_TASK_NOUN}|new)\s*:\s*(?P<rest>.+)", text)
+        or _match(r"(?:i )?(?:need|have|must|should|gotta|got) to (?P<rest>.+)", text)
+        or _match(r"don't forget (?:to )?(?P<rest>.+)", text)
+        or _match(r"(?P<rest>(?:every|each|daily|weekly|monthly)\b.+)", text)
+    )  # fmt: skip
+    if not match:
+        return None
+    rest = match.group("rest")
+    args: dict[str, Any] = {}
+    recurrence, note, rest, weekday = _find_recurrence(rest, now)
+    if recurrence is not None:
+        args["recurrence"] = recurrence
+
+    rest, tags = _take_tags(rest)
+    rest, priority = _take_priority(rest)
+    found = find_when(rest, now)
+    due: datetime | None = None
+    if found is not None:
+        rest = remove_spans(rest, found.spans)
+        due = due_from(found, now)
+    if recurrence is not None and (found is None or not found.dated):
+        # "every monday at 7am": the first Monday, at 7.
+        due = _first_occurrence(now, note, weekday, found.at if found else None)
+    title = _clean_title(rest)
+    if not title:
+        return None
+    args = {"title": title, **args}
+    if priority:
+        args["priority"] = priority
+    if tags:
+        args["tags"] = tags
+    if due is not None:
+        args["due_at"] = due.isoformat()
+    return Intent("add", _ordered(args), note=note)
+
+
+def _first_occurrence(now: datetime, note: str, weekday: str | None, at: time | None) -> datetime:
+    """The first due moment of a recurring task given without a date: the next one that fits
+    (at 09:00 unless a time was said)."""
+    day = now.date()
+    for _ in range(8):
+        candidate = datetime.combine(day, at or DEFAULT_TIME, now.tzinfo)
+        fits = (
+            (weekday is None or WEEKDAYS.index(weekday.lower()) == day.weekday())
+            and (note != "weekday" or day.weekday() < 5)
+        )
+        if fits and candidate > now:
+            return candidate
+        day += timedelta(1)
+    raise AssertionError("unreachable")
+
+
+def _take_tags(text: str) -> tuple[str, list[str]]:
+    tags = [tag.lower() for tag in re.findall(r"(?<![\w&])#([A-Za-z][\w-]*)", text)]
+    text = re.sub(r"(?<![\w&])#[A-Za-z][\w-]*", " ", text)
+    tagged = re.search(r"\b(?:tagged|with (?:the )?tags?|tag)\s+(?:as\s+)?([\w-]+(?:(?:,\s*|\s+and\s+)[\w-]+)*)\s*$",
+                       text, re.IGNORECASE)  # fmt: skip
+    if tagged:
+        tags += [t.lower() for t in re.split(r",\s*|\s+and\s+", tagged.group(1)) if t]
+        text = text[: tagged.start()]
+    return text, list(dict.fromkeys(tags))
+
+
+def _take_priority(text: str) -> tuple[str, str | None]:
+    patterns = [
+        (r"\b(?:with |at |as )?(?:a )?(?P<level>high|low|medium|normal)[- ]priority\b", None),
+        (r"\b(?:with )?priority:?\s*(?P<level>high|low|medium|normal)\b", None),
+        (r"\b(?:it's |it is |this is )?(?:urgent|important|asap|critical)\b", "high"),
+        (r"!(?P<level>high|low|medium)\b", None),
+    ]
+    for pattern, fixed in patterns:
+        match = re.search(pattern, text, re.IGNORECASE)
+        if match:
+            level = fixed or _PRIORITY_WORDS[match.group("level").lower()]
+            return remove_spans(text, [match.span()]), level
+    return text, None
+
+
+def _clean_title(text: str) -> str:
+    text = _strip_quotes(text.strip())
+    text = re.sub(r"^(?:to|a task to|that i need to|that i have to)\s+", "", text, flags=re.IGNORECASE)
+    # Connectors left dangling once dates, tags and priority are cut out.
+    for _ in range(3):
+        text = re.sub(r"(?:[\s,;:\-–—]+|\s+(?:and|with|at|on|by|due|for)\s*)$", "", text,
+                      flags=re.IGNORECASE)  # fmt: skip
+        text = re.sub(r"^[\s,;:\-–—]+", "", text)
+    text = _strip_quotes(text.strip())
+    return text[:1].upper() + text[1:]
+
+
+def _strip_quotes(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] in "\"'“" and text[-1] in "\"'”":
+        return text[1:-1].strip()
+    return text
+
+
+def _ordered(args: dict[str, Any]) -> dict[str, Any]:
+    order = ["title", "description", "priority", "tags", "due_at", "recurrence"]
+    return {key: args[key] for key in order if key in args}
+
+
+_PARSERS = [
+    _parse_small_talk,
+    _parse_clear_completed,
+    _parse_priority_change,
+    _parse_reschedule,
+    _parse_recurrence_change,
+    _parse_rename,
+    _parse_reopen,
+    _parse_complete,
+    _parse_delete,
+    _parse_add,
+    _parse_list,
+]

@@ -1,0 +1,202 @@
+"""Decides the offline assistant's next step: which tool calls to make, or what to answer.
+
+It is called once per model call with the whole turn so far, like a real model: first it
+calls tools (finding a task by its words with list_tasks before acting on it), then, once the
+results are in, it answers in words built from them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from . import replies
+from .intents import Intent, TaskRef, parse_ref, parse_request
+from .transcript import Exchange, Transcript
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass
+class Step:
+    calls: list[ToolCall] = field(default_factory=list)
+    reply: str | None = None
+
+
+def _say(text: str) -> Step:
+    return Step(reply=text)
+
+
+def _call(name: str, **arguments: Any) -> Step:
+    return Step(calls=[ToolCall(name, arguments)])
+
+
+# What each change to one task calls, how replies name it, and the state it expects the task in.
+_ON_TASK = {
+    "complete": ("complete_task", "complete", "pending"),
+    "reopen": ("update_task", "reopen", "completed"),
+    "delete": ("delete_task", "delete", None),
+    "update": ("update_task", "update", None),
+}
+_STOP_WORDS = {"the", "a", "an", "my", "to", "of", "for", "and", "with", "on", "at", "in"}
+
+
+def next_step(transcript: Transcript, now: datetime) -> Step:
+    intent = understand(transcript, now)
+    exchanges = transcript.exchanges
+    if intent.kind == "greet":
+        return _say(replies.greeting())
+    if intent.kind == "help":
+        return _say(replies.help_text())
+    if intent.kind == "thanks":
+        return _say(replies.thanks())
+    if intent.kind == "add":
+        if not exchanges:
+            return _call("add_task", **intent.args)
+        done = exchanges[-1]
+        if done.error:
+            return _say(replies.failed("add", f"'{intent.args.get('title')}'", done.error))
+        return _say(replies.added(done.result, intent.args, now, note=intent.note))
+    if intent.kind == "list":
+        if not exchanges:
+            return _call("list_tasks", **intent.args)
+        done = exchanges[-1]
+        if done.error:
+            return _say(replies.failed("list", "your tasks", done.error))
+        return _say(replies.listing(_tasks(done.result), intent.scope, intent.args["status"], now))
+    if intent.kind == "clear_completed":
+        return _clear_completed(exchanges)
+    if intent.kind in _ON_TASK and intent.ref is not None:
+        return _on_task(intent, intent.ref, exchanges, now)
+    return _say(replies.not_understood(transcript.message))
+
+
+def understand(transcript: Transcript, now: datetime) -> Intent:
+    """The user's intent, reading a bare "task 3" / "the second one" as the answer to our
+    previous "which one do you mean?" question."""
+    intent = parse_request(transcript.message, now)
+    if intent.kind != "unknown" or not transcript.previous_user:
+        return intent
+    if "which one do you mean" not in (transcript.previous_assistant or ""):
+        return intent
+    offered = [int(n) for n in re.findall(r"^- (?:✓ )?#(\d+)", transcript.previous_assistant or "", re.M)]
+    chosen = _choice(transcript.message, offered)
+    earlier = parse_request(transcript.previous_user, now)
+    if chosen is None or earlier.ref is None:
+        return intent
+    earlier.ref = TaskRef(task_id=chosen)
+    return earlier
+
+
+_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
+             "4th": 3, "fifth": 4, "5th": 4, "last": -1}  # fmt: skip
+
+
+def _choice(message: str, offered: Sequence[int]) -> int | None:
+    text = message.strip().rstrip(".!?").lower()
+    ordinal = re.fullmatch(r"(?:the )?(\w+)(?: one| task)?", text)
+    if ordinal and ordinal.group(1) in _ORDINALS and offered:
+        index = _ORDINALS[ordinal.group(1)]
+        return offered[index] if index < len(offered) else None
+    ref = parse_ref(text)
+    return ref.task_id if ref is not None and ref.task_id is not None else None
+
+
+def _on_task(intent: Intent, ref: TaskRef, exchanges: list[Exchange], now: datetime) -> Step:
+    tool, verb, wanted = _ON_TASK[intent.kind]
+    task: Mapping[str, Any] | None = None
+    if ref.task_id is not None:
+        task_id: Any = ref.task_id
+    else:
+        lookups = [e for e in exchanges if e.name == "list_tasks"]
+        found = _find(ref.words or "", wanted, lookups, now)
+        if isinstance(found, Step):
+            return found
+        task = found
+        task_id = task.get("id")
+
+    acted = [e for e in exchanges if e.name == tool]
+    if not acted:
+        arguments = {"task_id": task_id, **intent.args} if tool == "update_task" else {"task_id": task_id}
+        return _call(tool, **arguments)
+    done = acted[-1]
+    target = f"'{task.get('title')}'" if task else f"task {task_id}"
+    if done.error:
+        return _say(replies.failed(verb, target, done.error))
+    if intent.kind == "complete":
+        return _say(replies.completed(done.result, task, task_id, now))
+    if intent.kind == "delete":
+        return _say(replies.deleted(done.result, task, task_id))
+    return _say(replies.updated(done.result, task, task_id, intent.args, now, note=intent.note))
+
+
+def _find(
+    words: str, wanted: str | None, lookups: list[Exchange], now: datetime
+) -> Mapping[str, Any] | Step:
+    """The one task `words` names: search by the phrase, then by its longest word if the
+    phrase matched nothing; ask which one when several fit."""
+    if not lookups:
+        return _call("list_tasks", q=words, status="all")
+    last = lookups[-1]
+    if last.error:
+        return _say(replies.failed("look up", f"'{words}'", last.error))
+    tasks = _tasks(last.result)
+    significant = [w for w in re.findall(r"[\w'-]+", words.lower()) if w not in _STOP_WORDS]
+    if len(lookups) == 1 and not tasks and significant:
+        longest = max(significant, key=len)
+        if longest != words.lower():
+            return _call("list_tasks", q=longest, status="all")
+    if len(lookups) > 1:
+        tasks = [t for t in tasks if all(w in _haystack(t) for w in significant)]
+
+    exact = [t for t in tasks if str(t.get("title", "")).lower() == words.lower()]
+    pool = exact or tasks
+    if wanted is not None:
+        fitting = [t for t in pool if bool(t.get("completed")) == (wanted == "completed")]
+        if not fitting and len(pool) == 1:
+            return _say(replies.already(pool[0], "done" if wanted == "pending" else "pending"))
+        pool = fitting
+    elif len(pool) > 1:
+        pending = [t for t in pool if not t.get("completed")]
+        pool = pending if len(pending) == 1 else pool
+    if not pool:
+        return _say(replies.no_match(words, wanted or "any"))
+    if len(pool) > 1:
+        return _say(replies.which_one(pool, words, now))
+    return pool[0]
+
+
+def _clear_completed(exchanges: list[Exchange]) -> Step:
+    if not exchanges:
+        return _call("list_tasks", status="completed")
+    listed = exchanges[0]
+    if listed.error:
+        return _say(replies.failed("list", "your completed tasks", listed.error))
+    tasks = _tasks(listed.result)
+    deletions = exchanges[1:]
+    if tasks and not deletions:
+        return Step(calls=[ToolCall("delete_task", {"task_id": t.get("id")}) for t in tasks])
+    titles = {t.get("id"): str(t.get("title")) for t in tasks}
+    done = [f"'{titles.get(e.arguments.get('task_id'))}'" for e in deletions if not e.error]
+    failures = [f"#{e.arguments.get('task_id')}: {e.error}" for e in deletions if e.error]
+    return _say(replies.cleared(done, failures))
+
+
+def _tasks(result: Any) -> list[Mapping[str, Any]]:
+    if isinstance(result, Mapping):
+        result = result.get("items") or result.get("tasks") or []
+    if not isinstance(result, Sequence) or isinstance(result, str):
+        return []
+    return [task for task in result if isinstance(task, Mapping)]
+
+
+def _haystack(task: Mapping[str, Any]) -> str:
+    return f"{task.get('title') or ''} {task.get('description') or ''}".lower()
+

@@ -1,0 +1,187 @@
+"""The offline assistant's words: built from tool results, never from guesses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from .dates import describe_due, parse_iso
+
+EXAMPLES = (
+    "“add buy milk tomorrow, high priority #home”",
+    "“remind me to call mom next friday at 5pm”",
+    "“what's left?” or “what's due this week?”",
+    "“mark buy milk as done” or “complete task 3”",
+    "“move buy milk to next monday” or “change priority of task 2 to low”",
+    "“rename the dentist task to dentist at 4pm”",
+    "“delete task 3”",
+)
+
+MAX_LISTED = 25
+
+
+def _examples() -> str:
+    return "\n".join(f"- {example}" for example in EXAMPLES)
+
+
+def greeting() -> str:
+    return f"Hi! I keep your to-do list. Tell me what to add, change or show — for example:\n{_examples()}"
+
+
+def help_text() -> str:
+    return (
+        "I can add, list, complete, reschedule, rename and delete your tasks. "
+        "Refer to a task by its number (“task 3”) or by words of its title. Try:\n"
+        f"{_examples()}"
+    )
+
+
+def thanks() -> str:
+    return "You're welcome! Anything else on your list?"
+
+
+def not_understood(message: str) -> str:
+    quoted = message if len(message) <= 80 else message[:77] + "…"
+    return (
+        "I'm the offline assistant (no API key is configured), so I only understand simple "
+        f"requests, and I didn't understand “{quoted}”. Try one of these:\n{_examples()}"
+    )
+
+
+def task_details(task: Mapping[str, Any], now: datetime, *, note: str = "") -> list[str]:
+    """The parts worth saying about a task: due date, priority, tags, repeat."""
+    parts: list[str] = []
+    due = parse_iso(task.get("due_at"))
+    if due is not None:
+        overdue = due < now and not task.get("completed")
+        parts.append(f"due {describe_due(due, now)}" + (" (overdue)" if overdue else ""))
+    priority = task.get("priority")
+    if priority in ("high", "low"):
+        parts.append(f"{priority} priority")
+    tags = task.get("tags") or []
+    if isinstance(tags, Sequence) and not isinstance(tags, str) and tags:
+        parts.append(" ".join(f"#{tag}" for tag in tags))
+    recurrence = task.get("recurrence")
+    if recurrence in ("daily", "weekly", "monthly"):
+        if note == "weekday" and recurrence == "daily":
+            parts.append("repeats daily (there is no weekdays-only repeat, so weekends count too)")
+        else:
+            parts.append(f"repeats {recurrence}")
+    return parts
+
+
+def _title(result: Any, fallback: Mapping[str, Any] | None = None, task_id: Any = None) -> str:
+    for source in (result, fallback or {}):
+        if isinstance(source, Mapping) and source.get("title"):
+            return f"'{source['title']}'"
+    return f"task {task_id}" if task_id is not None else "the task"
+
+
+def added(result: Any, args: Mapping[str, Any], now: datetime, *, note: str = "") -> str:
+    task = {**args, **(result if isinstance(result, Mapping) else {})}
+    details = task_details(task, now, note=note)
+    return f"Added {_title(task)}" + (f" — {', '.join(details)}." if details else ".")
+
+
+def completed(result: Any, task: Mapping[str, Any] | None, task_id: Any, now: datetime) -> str:
+    text = f"Marked {_title(result, task, task_id)} as done."
+    next_due = None
+    if isinstance(result, Mapping):
+        following = result.get("next_task") or result.get("next_occurrence") or result.get("next")
+        next_due = parse_iso(
+            following.get("due_at") if isinstance(following, Mapping) else result.get("next_due_at")
+        )
+    if next_due is not None:
+        text += f" The next one is due {describe_due(next_due, now)}."
+    return text
+
+
+def deleted(result: Any, task: Mapping[str, Any] | None, task_id: Any) -> str:
+    return f"Deleted {_title(result, task, task_id)}."
+
+
+def updated(
+    result: Any,
+    task: Mapping[str, Any] | None,
+    task_id: Any,
+    changes: Mapping[str, Any],
+    now: datetime,
+    *,
+    note: str = "",
+) -> str:
+    new_title = _title(result, changes, task_id)
+    old_title = _title(task, None, task_id) if task else f"task {task_id}"
+    sentences: list[str] = []
+    if "title" in changes:
+        sentences.append(f"Renamed {old_title} to {new_title}.")
+    if changes.get("completed") is False:
+        sentences.append(f"Reopened {new_title}: it's pending again.")
+    if "priority" in changes:
+        sentences.append(f"{new_title} is now {changes['priority']} priority.")
+    if "due_at" in changes:
+        due = parse_iso(changes["due_at"])
+        sentences.append(
+            f"Moved {new_title} to {describe_due(due, now)}."
+            if due is not None
+            else f"Removed the due date from {new_title}."
+        )
+    if "recurrence" in changes:
+        repeat = task_details({"recurrence": changes["recurrence"]}, now, note=note)
+        sentences.append(f"{new_title} now {repeat[0]}." if repeat else f"{new_title} no longer repeats.")
+    return " ".join(sentences) or f"Updated {new_title}."
+
+
+def listing(tasks: Sequence[Mapping[str, Any]], scope: str, status: str, now: datetime) -> str:
+    if not tasks:
+        if status == "all" and scope == "tasks":
+            return "You have no tasks yet. Try “add buy milk tomorrow”."
+        if scope.startswith("tasks matching"):
+            return f"No {scope}."
+        return f"You have no {scope}."
+    count = len(tasks)
+    noun = scope if count != 1 else scope.replace("tasks", "task", 1)
+    heading = f"Here {'are' if count != 1 else 'is'} your {noun} ({count}):"
+    if status == "all" and scope == "tasks":
+        heading = f"Here are all your tasks ({count}):"
+    lines = [heading, *(_line(task, now) for task in tasks[:MAX_LISTED])]
+    if count > MAX_LISTED:
+        lines.append(f"…and {count - MAX_LISTED} more.")
+    return "\n".join(lines)
+
+
+def _line(task: Mapping[str, Any], now: datetime) -> str:
+    mark = "✓ " if task.get("completed") else ""
+    details = task_details(task, now)
+    return f"- {mark}#{task.get('id')} {task.get('title')}" + (f" — {', '.join(details)}" if details else "")
+
+
+def which_one(tasks: Sequence[Mapping[str, Any]], words: str, now: datetime) -> str:
+    lines = [f"{len(tasks)} tasks match '{words}' — which one do you mean?"]
+    lines += [_line(task, now) for task in tasks[:MAX_LISTED]]
+    first = tasks[0].get("id")
+    lines.append(f"Reply with its number, e.g. “task {first}”.")
+    return "\n".join(lines)
+
+
+def no_match(words: str, wanted: str) -> str:
+    wanted_words = {"pending": "pending task", "completed": "completed task"}.get(wanted, "task")
+    return f"I couldn't find a {wanted_words} matching '{words}'. Say “what's left?” to see your tasks."
+
+
+def already(task: Mapping[str, Any], state: str) -> str:
+    return f"'{task.get('title')}' is already {state}."
+
+
+def failed(action: str, target: str, error: str) -> str:
+    return f"I couldn't {action} {target}: {error.rstrip('.')}."
+
+
+def cleared(titles: Sequence[str], failures: Sequence[str]) -> str:
+    if not titles and not failures:
+        return "You have no completed tasks to clear."
+    text = f"Deleted {len(titles)} completed task{'s' if len(titles) != 1 else ''}"
+    text += f": {', '.join(titles)}." if titles else "."
+    if failures:
+        text += f" {len(failures)} could not be deleted ({'; '.join(failures)})."
+    return text
