@@ -1,0 +1,42 @@
+"use client";
+
+import { useCallback, useState } from "react";
+
+import { ChatPanel } from "./chat/chat-panel";
+import { TaskPanel } from "./tasks/task-panel";
+
+type Tab = "tasks" | "chat";
+
+/**
+ * Tasks and chat side by side (tabs on a phone). The chat bumps `tasksVersion` after the
+ * assistant changes tasks, and the list refetches: no reload needed.
+ */
+export function Workspace({ chatkitEnabled }: { chatkitEnabled: boolean }) {
+  const [tab, setTab] = useState<Tab>("tasks");
+  const [tasksVersion, setTasksVersion] = useState(0);
+  const tasksChanged = useCallback(() => setTasksVersion((v) => v + 1), []);
+
+  const tabClass = (t: Tab) =>
+    `flex-1 rounded-md px-3 py-1.5 text-sm font-medium ${
+      tab === t ? "bg-white shadow-sm dark:bg-slate-700" : "text-slate-600 dark:text-slate-300"
+    }`;
+
+  return (
+    <main className="mx-auto flex w-full max-w-7xl flex-1 flex-col gap-4 px-4 py-4 lg:grid lg:grid-cols-[minmax(0,1fr)_minmax(0,1fr)] lg:items-start">
+      <div role="tablist" aria-label="View" className="flex gap-1 rounded-lg bg-slate-200 p-1 lg:hidden dark:bg-slate-800">
+        <button type="button" role="tab" aria-selected={tab === "tasks"} className={tabClass("tasks")} onClick={() => setTab("tasks")} data-testid="tab-tasks">
+          Tasks
+        </button>
+        <button type="button" role="tab" aria-selected={tab === "chat"} className={tabClass("chat")} onClick={() => setTab("chat")} data-testid="tab-chat">
+          Chat
+        </button>
+      </div>
+      <section aria-label="Tasks" className={tab === "tasks" ? "block" : "hidden lg:block"}>
+        <TaskPanel version={tasksVersion} />
+      </section>
+      <section aria-label="Chat" className={`${tab === "chat" ? "flex" : "hidden lg:flex"} lg:sticky lg:top-20`}>
+        <ChatPanel onTasksChanged={tasksChanged} chatkitEnabled={chatkitEnabled} />
+      </section>
+    </main>
+  );
+}

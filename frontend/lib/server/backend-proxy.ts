@@ -1,0 +1,85 @@
+import "server-only";
+
+import { getAuth, getSession } from "./auth";
+import { readConfig } from "./config";
+
+/** Response headers passed back to the browser; hop-by-hop and encoding headers are not. */
+const FORWARDED_RESPONSE_HEADERS = [
+  "content-type",
+  "cache-control",
+  "location",
+  "retry-after",
+  "x-conversation-id",
+  "x-vercel-ai-ui-message-stream",
+];
+const FORWARDED_REQUEST_HEADERS = ["accept", "content-type", "last-event-id"];
+
+/** Joins path segments for the backend URL, refusing any that could climb out of the user's scope. */
+export function backendPath(segments: string[]): string | null {
+  if (segments.some((s) => s === "" || s === "." || s === ".." || s.includes("/") || s.includes("\\"))) {
+    return null;
+  }
+  return segments.map(encodeURIComponent).join("/");
+}
+
+function jsonError(status: number, detail: string): Response {
+  return Response.json({ detail }, { status, headers: { "cache-control": "no-store" } });
+}
+
+/**
+ * Forwards a browser request to the backend as the signed-in user: resolves the session from
+ * the cookies, mints the user's Better Auth JWT on the server, and streams the backend's answer
+ * back unchanged (SSE included). `target` builds the backend path from the user's id.
+ */
+export async function proxyToBackend(
+  request: Request,
+  target: (userId: string) => string | null,
+): Promise<Response> {
+  const session = await getSession(request.headers);
+  if (!session) return jsonError(401, "Not signed in.");
+  const { token } = await getAuth().api.getToken({ headers: request.headers });
+
+  const path = target(session.user.id);
+  if (path === null) return jsonError(400, "Invalid backend path.");
+  const url = `${readConfig().backendUrl}${path}${new URL(request.url).search}`;
+
+  const headers = new Headers({ authorization: `Bearer ${token}` });
+  for (const name of FORWARDED_REQUEST_HEADERS) {
+    const value = request.headers.get(name);
+    if (value) headers.set(name, value);
+  }
+  const hasBody = request.method !== "GET" && request.method !== "HEAD";
+
+  let upstream: Response;
+  try {
+    upstream = await fetch(url, {
+      method: request.method,
+      headers,
+      body: hasBody ? request.body : undefined,
+      // Required by Node's fetch to stream a request body.
+      ...(hasBody ? { duplex: "half" } : {}),
+      signal: request.signal,
+      cache: "no-store",
+      redirect: "manual",
+    } as RequestInit);
+  } catch (error) {
+    if (request.signal.aborted) return jsonError(499, "Request cancelled.");
+    console.error(`[proxy] ${request.method} ${url} failed:`, error);
+    return jsonError(502, "The task service is unreachable. Try again in a moment.");
+  }
+
+  const responseHeaders = new Headers({ "cache-control": "no-store" });
+  for (const name of FORWARDED_RESPONSE_HEADERS) {
+    const value = upstream.headers.get(name);
+    if (value) responseHeaders.set(name, value);
+  }
+  if (upstream.headers.get("content-type")?.startsWith("text/event-stream")) {
+    // Tell any buffering reverse proxy (nginx ingress) to pass events through as they come.
+    responseHeaders.set("x-accel-buffering", "no");
+  }
+  return new Response(upstream.body, {
+    status: upstream.status,
+    statusText: upstream.statusText,
+    headers: responseHeaders,
+  });
+}

@@ -1,0 +1,75 @@
+import "server-only";
+
+/**
+ * Run-time configuration of the server side, read from the environment on every call so one
+ * built image serves every environment (nothing here is frozen by `next build`).
+ */
+export interface ServerConfig {
+  /** Public URL of this app (Better Auth's base URL); also the default JWT issuer and audience. */
+  authUrl: string;
+  /** Origins allowed to call the auth endpoints: BETTER_AUTH_URL plus BETTER_AUTH_TRUSTED_ORIGINS. */
+  trustedOrigins: string[];
+  jwtIssuer: string;
+  jwtAudience: string;
+  /** Where the FastAPI backend listens, as seen from this server (never from the browser). */
+  backendUrl: string;
+  /** PostgreSQL URL, or null for the embedded file database under `.data/`. */
+  databaseUrl: string | null;
+  /** development | staging | production (ENVIRONMENT); only development may run without a secret. */
+  environment: string;
+  /** Domain key that switches the optional ChatKit UI on. */
+  chatkitDomainKey: string | null;
+}
+
+const DEFAULT_AUTH_URL = "http://localhost:3000";
+const DEFAULT_BACKEND_URL = "http://localhost:8000";
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const authUrl = trimSlash(nonEmpty(env.BETTER_AUTH_URL) ?? DEFAULT_AUTH_URL);
+  return {
+    authUrl,
+    trustedOrigins: trustedOrigins(authUrl, env.BETTER_AUTH_TRUSTED_ORIGINS),
+    jwtIssuer: nonEmpty(env.JWT_ISSUER) ?? authUrl,
+    jwtAudience: nonEmpty(env.JWT_AUDIENCE) ?? authUrl,
+    backendUrl: trimSlash(nonEmpty(env.BACKEND_URL) ?? DEFAULT_BACKEND_URL),
+    databaseUrl: postgresUrl(env.DATABASE_URL),
+    environment: nonEmpty(env.ENVIRONMENT) ?? "development",
+    chatkitDomainKey: nonEmpty(env.CHATKIT_DOMAIN_KEY) ?? null,
+  };
+}
+
+/** BETTER_AUTH_URL's origin plus each comma-separated entry of BETTER_AUTH_TRUSTED_ORIGINS. */
+export function trustedOrigins(authUrl: string, extra: string | undefined): string[] {
+  const origins = [new URL(authUrl).origin];
+  for (const raw of (extra ?? "").split(",")) {
+    const entry = trimSlash(raw.trim());
+    if (entry && !origins.includes(entry)) origins.push(entry);
+  }
+  return origins;
+}
+
+/**
+ * The backend shares DATABASE_URL and may spell it with a SQLAlchemy driver
+ * (`postgresql+asyncpg://`); node-postgres wants the plain scheme.
+ */
+export function postgresUrl(raw: string | undefined): string | null {
+  const url = nonEmpty(raw);
+  if (!url) return null;
+  const normalized = url.replace(/^postgres(ql)?\+[a-z0-9_]+:\/\//i, "postgresql://");
+  if (!/^postgres(ql)?:\/\//i.test(normalized)) {
+    throw new Error(
+      `DATABASE_URL must be a PostgreSQL URL (postgresql://user:pass@host:5432/db); got scheme "${normalized.split(":")[0]}". ` +
+        "Unset it to use the embedded database under .data/.",
+    );
+  }
+  return normalized;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, "");
+}

@@ -1,0 +1,14 @@
+import type { NextConfig } from "next";
+
+const nextConfig: NextConfig = {
+  // One self-contained server (`.next/standalone/server.js`) for the container image.
+  output: "standalone",
+  // Database drivers stay plain Node requires so their native parts are traced, not bundled.
+  serverExternalPackages: ["@libsql/client", "@libsql/kysely-libsql", "libsql", "pg"],
+  // The app serves no optimized images: keep sharp's ~30 MB of native code out of the image.
+  images: { unoptimized: true },
+  outputFileTracingExcludes: { "*": ["node_modules/sharp/**", "node_modules/@img/**"] },
+  poweredByHeader: false,
+};
+
+export default nextConfig;
