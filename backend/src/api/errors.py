@@ -1,0 +1,87 @@
+"""Every error leaves as JSON `{"detail": ...}` with a status that says whose problem it is."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
+
+from src.auth.jwks import SigningKeysUnavailable
+from src.services.conversations import ConversationNotFound
+from src.services.tasks import TaskNotFound
+
+log = logging.getLogger(__name__)
+
+DATABASE_UNAVAILABLE = "database unavailable, try again shortly"
+
+# Errors that mean "the database cannot be reached right now", not "this request is wrong".
+DATABASE_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, DATABASE_CONNECTION_ERRORS) or (
+        isinstance(exc, OSError) and exc.errno is not None
+    )
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, object]]:
+    """FastAPI's field errors without echoing the submitted input back."""
+    return [
+        {
+            "loc": list(error["loc"]),
+            "field": ".".join(str(part) for part in error["loc"][1:]) or str(error["loc"][0]),
+            "msg": error["msg"].removeprefix("Value error, "),
+            "type": error["type"],
+        }
+        for error in exc.errors()
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            content={"detail": validation_errors(exc)},
+        )
+
+    @app.exception_handler(TaskNotFound)
+    @app.exception_handler(ConversationNotFound)
+    async def _not_found(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(status_code=status.HTTP_404_NOT_FOUND, content={"detail": str(exc)})
+
+    @app.exception_handler(SigningKeysUnavailable)
+    async def _no_keys(_: Request, exc: SigningKeysUnavailable) -> JSONResponse:
+        return JSONResponse(
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            content={"detail": f"cannot verify tokens right now: {exc}"},
+            headers={"Retry-After": "5"},
+        )
+
+    async def _database_or_crash(request: Request, exc: Exception) -> JSONResponse:
+        if is_database_outage(exc):
+            log.warning("database unavailable", extra={"error": type(exc).__name__})
+            return JSONResponse(
+                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                content={"detail": DATABASE_UNAVAILABLE},
+                headers={"Retry-After": "2"},
+            )
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return JSONResponse(
+            status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+            content={"detail": "internal server error"},
+        )
+
+    for error_type in (sa_exc.SQLAlchemyError, OSError, Exception):
+        app.add_exception_handler(error_type, _database_or_crash)

@@ -1,0 +1,82 @@
+"""`/api/{user_id}/tasks`: the task list of the signed-in user."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from src.api.deps import SessionDep, UserId
+from src.models.task import Priority, TaskCreate, TaskList, TaskPublic, TaskUpdate, as_utc
+from src.services import tasks as service
+from src.services.tasks import PAGE_MAX, SortField, SortOrder, StatusFilter, TaskQuery
+
+router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"])
+
+
+@router.get("", response_model=TaskList)
+async def list_tasks(
+    session: SessionDep,
+    user_id: UserId,
+    status_: Annotated[StatusFilter, Query(alias="status")] = StatusFilter.ALL,
+    priority: Priority | None = None,
+    tag: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Search title and description")] = None,
+    due_before: Annotated[datetime | None, Query(description="Due strictly before")] = None,
+    due_after: Annotated[datetime | None, Query(description="Due at or after")] = None,
+    sort: SortField = SortField.CREATED,
+    order: Annotated[
+        SortOrder | None, Query(description="Default: desc for created/priority, asc otherwise")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> TaskList:
+    query = TaskQuery(
+        status=status_,
+        priority=priority,
+        tag=tag,
+        q=q,
+        due_before=as_utc(due_before),
+        due_after=as_utc(due_after),
+        sort=sort,
+        order=order,
+        limit=limit,
+        offset=offset,
+    )
+    items, total = await service.list_tasks(session, user_id=user_id, query=query)
+    return TaskList(items=[TaskPublic.model_validate(task) for task in items], total=total)
+
+
+@router.post("", response_model=TaskPublic, status_code=status.HTTP_201_CREATED)
+async def create_task(session: SessionDep, user_id: UserId, body: TaskCreate) -> TaskPublic:
+    task = await service.create_task(session, user_id=user_id, data=body)
+    return TaskPublic.model_validate(task)
+
+
+@router.get("/{task_id}", response_model=TaskPublic)
+async def get_task(session: SessionDep, user_id: UserId, task_id: int) -> TaskPublic:
+    return TaskPublic.model_validate(
+        await service.get_task(session, user_id=user_id, task_id=task_id)
+    )
+
+
+@router.put("/{task_id}", response_model=TaskPublic)
+async def update_task(
+    session: SessionDep, user_id: UserId, task_id: int, body: TaskUpdate
+) -> TaskPublic:
+    """Change any subset of fields (send `null` to clear `description` or `due_at`)."""
+    task, _ = await service.update_task(session, user_id=user_id, task_id=task_id, data=body)
+    return TaskPublic.model_validate(task)
+
+
+@router.patch("/{task_id}/complete", response_model=TaskPublic)
+async def toggle_complete(session: SessionDep, user_id: UserId, task_id: int) -> TaskPublic:
+    """Toggle completion. Completing a recurring task also creates its next occurrence."""
+    task, _ = await service.set_completed(session, user_id=user_id, task_id=task_id)
+    return TaskPublic.model_validate(task)
+
+
+@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_task(session: SessionDep, user_id: UserId, task_id: int) -> None:
+    await service.delete_task(session, user_id=user_id, task_id=task_id)

@@ -1,0 +1,161 @@
+"""Verifies Better Auth JWTs against the JWKS the frontend publishes.
+
+Keys are cached; a token signed with a key id we have not seen triggers one refetch (Better Auth
+rotates keys), rate-limited so random key ids cannot make us hammer the auth server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import jwt
+
+log = logging.getLogger(__name__)
+
+# Better Auth signs with EdDSA (Ed25519) by default; RS256 and ES256 are its other key types.
+ALLOWED_ALGORITHMS = ("EdDSA", "RS256", "ES256")
+KEYS_MAX_AGE_SECONDS = 600.0
+MIN_REFETCH_INTERVAL_SECONDS = 10.0
+CLOCK_SKEW_SECONDS = 10
+
+
+class InvalidToken(Exception):
+    """The caller's token is unacceptable; the message says why (safe to return to the caller)."""
+
+
+class SigningKeysUnavailable(Exception):
+    """The JWKS could not be fetched: our problem, not the caller's."""
+
+
+@dataclass(frozen=True)
+class AuthenticatedUser:
+    id: str
+    claims: dict[str, Any] = field(repr=False)
+
+
+class JWKSVerifier:
+    def __init__(
+        self,
+        *,
+        jwks_url: str,
+        issuer: str,
+        audience: str,
+        http_client: httpx.AsyncClient | None = None,
+        min_refetch_interval: float = MIN_REFETCH_INTERVAL_SECONDS,
+    ) -> None:
+        self.jwks_url = jwks_url
+        self.issuer = issuer
+        self.audience = audience
+        self._http = http_client or httpx.AsyncClient(timeout=5.0)
+        self._keys: dict[str | None, jwt.PyJWK] = {}
+        self._min_refetch_interval = min_refetch_interval
+        self._loaded_at = float("-inf")
+        self._attempted_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def verify(self, token: str) -> AuthenticatedUser:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise InvalidToken("malformed token") from None
+        algorithm = header.get("alg")
+        if algorithm not in ALLOWED_ALGORITHMS:
+            raise InvalidToken(f"unsupported token algorithm {algorithm!r}")
+        key = await self._key_for(header.get("kid"), algorithm)
+        try:
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=[algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=CLOCK_SKEW_SECONDS,
+                options={"require": ["exp", "sub"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise InvalidToken("token expired") from None
+        except jwt.InvalidAudienceError:
+            raise InvalidToken("token audience is not this service") from None
+        except jwt.InvalidIssuerError:
+            raise InvalidToken("token issuer is not the configured auth server") from None
+        except jwt.InvalidSignatureError:
+            raise InvalidToken("token signature is invalid") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise InvalidToken(f"token has no {exc.claim!r} claim") from None
+        except jwt.PyJWTError:
+            raise InvalidToken("malformed token") from None
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject:
+            raise InvalidToken("token subject is empty")
+        return AuthenticatedUser(id=subject, claims=claims)
+
+    async def _key_for(self, kid: str | None, algorithm: str) -> jwt.PyJWK:
+        if time.monotonic() - self._loaded_at > KEYS_MAX_AGE_SECONDS:
+            await self._refresh()
+        key = self._match(kid, algorithm)
+        if key is None and await self._refresh():
+            key = self._match(kid, algorithm)
+        if key is None:
+            raise InvalidToken("token is signed with an unknown key")
+        return key
+
+    def _match(self, kid: str | None, algorithm: str) -> jwt.PyJWK | None:
+        if kid is not None:
+            key = self._keys.get(kid)
+        else:
+            # No key id: acceptable only when exactly one key can have signed it.
+            candidates = [k for k in self._keys.values() if k.algorithm_name == algorithm]
+            key = candidates[0] if len(candidates) == 1 else None
+        if key is None or key.algorithm_name != algorithm:
+            return None
+        return key
+
+    async def _refresh(self) -> bool:
+        """Refetch the key set unless someone tried moments ago; returns whether keys changed."""
+        attempted_before = self._attempted_at
+        async with self._lock:
+            if self._attempted_at != attempted_before:
+                # A concurrent request refreshed while we waited: use its outcome.
+                if not self._keys:
+                    raise SigningKeysUnavailable(f"cannot fetch signing keys from {self.jwks_url}")
+                return True
+            if time.monotonic() - self._attempted_at < self._min_refetch_interval:
+                if not self._keys:
+                    raise SigningKeysUnavailable(f"cannot fetch signing keys from {self.jwks_url}")
+                return False
+            self._attempted_at = time.monotonic()
+            try:
+                response = await self._http.get(self.jwks_url)
+                response.raise_for_status()
+                keys = _parse_keys(response.json())
+            except (httpx.HTTPError, ValueError) as exc:
+                log.warning("JWKS fetch failed", extra={"jwks_url": self.jwks_url, "error": str(exc)})
+                if self._keys:
+                    return False  # keep serving the keys we have
+                raise SigningKeysUnavailable(
+                    f"cannot fetch signing keys from {self.jwks_url}"
+                ) from None
+            self._keys = keys
+            self._loaded_at = self._attempted_at
+            log.info("JWKS loaded", extra={"jwks_url": self.jwks_url, "keys": len(keys)})
+            return True
+
+
+def _parse_keys(document: Any) -> dict[str | None, jwt.PyJWK]:
+    keys: dict[str | None, jwt.PyJWK] = {}
+    for entry in document.get("keys", []) if isinstance(document, dict) else []:
+        try:
+            key = jwt.PyJWK(entry)
+        except jwt.PyJWTError:
+            continue  # a key type we do not use must not hide the others
+        if key.algorithm_name in ALLOWED_ALGORITHMS:
+            keys[entry.get("kid")] = key
+    return keys

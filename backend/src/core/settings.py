@@ -1,0 +1,156 @@
+"""All configuration, read once from the environment (and `.env` files) into one class."""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+BACKEND_DIR = Path(__file__).resolve().parents[2]
+DEFAULT_SQLITE_PATH = BACKEND_DIR / ".data" / "todo.db"
+
+# libpq spells TLS as `sslmode`; asyncpg takes the same words as its `ssl` argument.
+_SSL_MODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
+# libpq-only query parameters asyncpg would reject (Neon adds channel_binding=require).
+_LIBPQ_ONLY_PARAMS = {"channel_binding", "gssencmode", "target_session_attrs", "sslrootcert"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=(BACKEND_DIR.parent / ".env", BACKEND_DIR / ".env"),
+        env_ignore_empty=True,
+        extra="ignore",
+    )
+
+    environment: Literal["development", "staging", "production"] = "development"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Unset → the embedded SQLite file, so the service runs with no database server.
+    database_url: str | None = None
+
+    better_auth_url: AnyHttpUrl = AnyHttpUrl("http://localhost:3000")
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["http://localhost:3000"]
+    )
+
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _lower_environment(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            database_connection(value)  # raises ValueError with the reason
+        return value
+
+    # Derived values -------------------------------------------------------------------------
+
+    @property
+    def auth_base_url(self) -> str:
+        return str(self.better_auth_url).rstrip("/")
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.auth_base_url}/api/auth/jwks"
+
+    @property
+    def token_issuer(self) -> str:
+        return self.jwt_issuer or self.auth_base_url
+
+    @property
+    def token_audience(self) -> str:
+        return self.jwt_audience or self.auth_base_url
+
+    @property
+    def db(self) -> DatabaseConnection:
+        return database_connection(self.database_url)
+
+
+class DatabaseConnection:
+    """A DATABASE_URL as SQLAlchemy wants it: an async driver URL plus driver arguments."""
+
+    def __init__(self, url: str, connect_args: dict[str, Any], dialect: str) -> None:
+        self.url = url
+        self.connect_args = connect_args
+        self.dialect = dialect
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+
+def database_connection(raw_url: str | None) -> DatabaseConnection:
+    """Accept what users paste (postgres://, postgresql://, Neon's ?sslmode=…, sqlite:///…)."""
+    if raw_url is None:
+        return DatabaseConnection(f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}", {}, "sqlite")
+    parts = urlsplit(raw_url.strip())
+    scheme = parts.scheme.lower()
+    if scheme.startswith("sqlite"):
+        return DatabaseConnection(
+            urlunsplit(("sqlite+aiosqlite", *parts[1:])), {}, "sqlite"
+        )
+    if scheme not in {"postgres", "postgresql"} and not scheme.startswith("postgresql+"):
+        raise ValueError(
+            f"unsupported scheme {scheme or '(none)'!r}: use postgresql://… or sqlite:///…"
+        )
+    if not parts.hostname and not parts.path.strip("/"):
+        raise ValueError("a PostgreSQL URL needs a host and a database name")
+    connect_args: dict[str, Any] = {}
+    query = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key in ("sslmode", "ssl"):
+            if value not in _SSL_MODES:
+                raise ValueError(f"{key}={value!r} is not one of {sorted(_SSL_MODES)}")
+            connect_args["ssl"] = value
+        elif key == "connect_timeout":
+            connect_args["timeout"] = float(value)
+        elif key not in _LIBPQ_ONLY_PARAMS:
+            query.append((key, value))
+    connect_args.setdefault("timeout", 5.0)
+    url = urlunsplit(("postgresql+asyncpg", parts.netloc, parts.path, urlencode(query), ""))
+    return DatabaseConnection(url, connect_args, "postgresql")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def load_settings_or_exit() -> Settings:
+    """Settings for a process start: a bad value ends it with one line naming the variable."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper() or 'settings'}: "
+            f"{err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors()
+        )
+        print(f"configuration error: {problems}", file=sys.stderr)
+        raise SystemExit(2) from None

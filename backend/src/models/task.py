@@ -1,0 +1,149 @@
+"""Tasks: the table and the shapes the API reads and writes (Base / Create / Update / Public)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import field_validator
+from sqlmodel import Field, SQLModel
+
+from src.db.types import JSONDocument, UTCDateTime, utcnow
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 2000
+TAG_MAX = 32
+TAGS_MAX = 20
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Recurrence(StrEnum):
+    NONE = "none"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+
+def normalize_tags(tags: list[str]) -> list[str]:
+    """`#Home`, ` home ` and `home` are one tag; order kept, duplicates dropped."""
+    seen: list[str] = []
+    for raw in tags:
+        tag = raw.strip().lstrip("#").strip().lower()
+        if not tag:
+            raise ValueError("tags must not be empty")
+        if len(tag) > TAG_MAX:
+            raise ValueError(f"tag {tag[:40]!r} is longer than {TAG_MAX} characters")
+        if tag not in seen:
+            seen.append(tag)
+    if len(seen) > TAGS_MAX:
+        raise ValueError(f"at most {TAGS_MAX} tags")
+    return seen
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Times without a zone are taken as UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class _TaskFieldRules(SQLModel):
+    @field_validator("title", mode="before", check_fields=False)
+    @classmethod
+    def _strip_title(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("description", mode="before", check_fields=False)
+    @classmethod
+    def _blank_description_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            return value or None
+        return value
+
+    @field_validator("tags", check_fields=False)
+    @classmethod
+    def _normalize_tags(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else normalize_tags(value)
+
+    @field_validator("due_at", check_fields=False)
+    @classmethod
+    def _due_in_utc(cls, value: datetime | None) -> datetime | None:
+        return as_utc(value)
+
+
+class TaskBase(SQLModel):
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    priority: Priority = Priority.MEDIUM
+    tags: list[str] = Field(default_factory=list)
+    due_at: datetime | None = None
+    recurrence: Recurrence = Recurrence.NONE
+
+
+class TaskCreate(_TaskFieldRules, TaskBase):
+    pass
+
+
+class TaskUpdate(_TaskFieldRules):
+    """Any subset of fields; `description` and `due_at` may be set to null to clear them."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    priority: Priority | None = None
+    tags: list[str] | None = None
+    due_at: datetime | None = None
+    recurrence: Recurrence | None = None
+    completed: bool | None = None
+
+    @field_validator("title", "priority", "tags", "recurrence", "completed", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Omit a field to leave it unchanged; only description and due_at can be cleared.
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+class Task(TaskBase, table=True):
+    __tablename__ = "task"
+    __table_args__ = (
+        sa.Index("ix_task_user_created", "user_id", "created_at"),
+        sa.Index("ix_task_user_due", "user_id", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=255, nullable=False)
+    completed: bool = Field(default=False, nullable=False)
+    priority: Priority = Field(default=Priority.MEDIUM, sa_type=sa.String(10), nullable=False)
+    tags: list[str] = Field(default_factory=list, sa_type=JSONDocument, nullable=False)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    recurrence: Recurrence = Field(
+        default=Recurrence.NONE, sa_type=sa.String(10), nullable=False
+    )
+    # The task whose completion created this one: a recurring task spawns its next occurrence once.
+    recurs_from_id: int | None = Field(
+        default=None, foreign_key="task.id", ondelete="SET NULL", unique=True
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class TaskPublic(TaskBase):
+    id: int
+    user_id: str
+    completed: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class TaskList(SQLModel):
+    items: list[TaskPublic]
+    total: int

@@ -1,0 +1,241 @@
+"""Task operations shared by the REST API and the MCP tools. Every query is scoped to one user."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import col, select
+
+from src.db.types import utcnow
+from src.models.task import Priority, Recurrence, Task, TaskCreate, TaskUpdate, normalize_tags
+
+
+class TaskNotFound(Exception):
+    def __init__(self, task_id: int) -> None:
+        super().__init__(f"task {task_id} not found")
+        self.task_id = task_id
+
+
+class StatusFilter(StrEnum):
+    ALL = "all"
+    PENDING = "pending"
+    COMPLETED = "completed"
+
+
+class SortField(StrEnum):
+    CREATED = "created"
+    DUE = "due"
+    PRIORITY = "priority"
+    TITLE = "title"
+
+
+class SortOrder(StrEnum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+# Without an explicit order: soonest due and A→Z first, newest and most important first.
+DEFAULT_ORDER = {
+    SortField.CREATED: SortOrder.DESC,
+    SortField.DUE: SortOrder.ASC,
+    SortField.PRIORITY: SortOrder.DESC,
+    SortField.TITLE: SortOrder.ASC,
+}
+PAGE_MAX = 100
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskQuery:
+    status: StatusFilter = StatusFilter.ALL
+    priority: Priority | None = None
+    tag: str | None = None
+    q: str | None = None
+    due_before: datetime | None = None  # exclusive
+    due_after: datetime | None = None  # inclusive
+    sort: SortField = SortField.CREATED
+    order: SortOrder | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+async def create_task(session: AsyncSession, *, user_id: str, data: TaskCreate) -> Task:
+    task = Task(user_id=user_id, **data.model_dump())
+    session.add(task)
+    await session.commit()
+    return task
+
+
+async def get_task(
+    session: AsyncSession, *, user_id: str, task_id: int, for_update: bool = False
+) -> Task:
+    statement = select(Task).where(Task.id == task_id, Task.user_id == user_id)
+    if for_update:
+        statement = statement.with_for_update()
+    task = (await session.exec(statement)).first()
+    if task is None:
+        raise TaskNotFound(task_id)
+    return task
+
+
+async def list_tasks(
+    session: AsyncSession, *, user_id: str, query: TaskQuery
+) -> tuple[list[Task], int]:
+    conditions = _filters(session, user_id=user_id, query=query)
+    total = (
+        await session.exec(select(sa.func.count()).select_from(Task).where(*conditions))
+    ).one()
+    statement = (
+        select(Task)
+        .where(*conditions)
+        .order_by(*_ordering(query))
+        .limit(min(query.limit, PAGE_MAX))
+        .offset(query.offset)
+    )
+    return list((await session.exec(statement)).all()), total
+
+
+async def update_task(
+    session: AsyncSession, *, user_id: str, task_id: int, data: TaskUpdate
+) -> tuple[Task, Task | None]:
+    """Apply the given fields; returns the task and, if this completed it, its next occurrence."""
+    task = await get_task(session, user_id=user_id, task_id=task_id, for_update=True)
+    changes = data.model_dump(exclude_unset=True)
+    completing = changes.get("completed") is True and not task.completed
+    for name, value in changes.items():
+        setattr(task, name, value)
+    task.updated_at = utcnow()
+    next_task = await _spawn_next_occurrence(session, task) if completing else None
+    await session.commit()
+    return task, next_task
+
+
+async def set_completed(
+    session: AsyncSession, *, user_id: str, task_id: int, completed: bool | None = None
+) -> tuple[Task, Task | None]:
+    """Complete (or reopen) a task; `completed=None` toggles. Completing a recurring task
+    creates its next occurrence, once."""
+    task = await get_task(session, user_id=user_id, task_id=task_id, for_update=True)
+    target = not task.completed if completed is None else completed
+    completing = target and not task.completed
+    task.completed = target
+    task.updated_at = utcnow()
+    next_task = await _spawn_next_occurrence(session, task) if completing else None
+    await session.commit()
+    return task, next_task
+
+
+async def delete_task(session: AsyncSession, *, user_id: str, task_id: int) -> Task:
+    task = await get_task(session, user_id=user_id, task_id=task_id, for_update=True)
+    await session.delete(task)
+    await session.commit()
+    return task
+
+
+# Recurrence ----------------------------------------------------------------------------------
+
+
+def next_due(due_at: datetime | None, recurrence: Recurrence, now: datetime) -> datetime:
+    """The first occurrence after `now`, stepping from the current due date (or from now)."""
+    base = due_at or now
+    if recurrence is Recurrence.MONTHLY:
+        months = 1
+        while (candidate := add_months(base, months)) <= now:
+            months += 1
+        return candidate
+    step = timedelta(days=1 if recurrence is Recurrence.DAILY else 7)
+    steps = 1 if base > now else (now - base) // step + 1
+    return base + steps * step
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """Same day next month, clamped to the month's end (Jan 31 → Feb 28 → Mar 31)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+async def _spawn_next_occurrence(session: AsyncSession, task: Task) -> Task | None:
+    recurrence = Recurrence(task.recurrence)
+    if recurrence is Recurrence.NONE:
+        return None
+    already = (
+        await session.exec(select(Task.id).where(Task.recurs_from_id == task.id))
+    ).first()
+    if already is not None:
+        return None  # completed, reopened and completed again: the next one exists already
+    next_task = Task(
+        user_id=task.user_id,
+        title=task.title,
+        description=task.description,
+        priority=task.priority,
+        tags=list(task.tags),
+        recurrence=recurrence,
+        due_at=next_due(task.due_at, recurrence, utcnow()),
+        recurs_from_id=task.id,
+    )
+    session.add(next_task)
+    await session.flush()
+    return next_task
+
+
+# Query building ------------------------------------------------------------------------------
+
+
+def _filters(session: AsyncSession, *, user_id: str, query: TaskQuery) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = [col(Task.user_id) == user_id]
+    if query.status is StatusFilter.PENDING:
+        conditions.append(col(Task.completed).is_(False))
+    elif query.status is StatusFilter.COMPLETED:
+        conditions.append(col(Task.completed).is_(True))
+    if query.priority is not None:
+        conditions.append(col(Task.priority) == query.priority.value)
+    if query.tag:
+        conditions.append(_has_tag(session, normalize_tags([query.tag])[0]))
+    if query.q and query.q.strip():
+        pattern = f"%{_escape_like(query.q.strip())}%"
+        conditions.append(
+            sa.or_(
+                col(Task.title).ilike(pattern, escape="\\"),
+                col(Task.description).ilike(pattern, escape="\\"),
+            )
+        )
+    if query.due_before is not None:
+        conditions.append(col(Task.due_at) < query.due_before)
+    if query.due_after is not None:
+        conditions.append(col(Task.due_at) >= query.due_after)
+    return conditions
+
+
+def _has_tag(session: AsyncSession, tag: str) -> sa.ColumnElement[bool]:
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.type_coerce(Task.tags, postgresql.JSONB).contains([tag])
+    elements = sa.func.json_each(Task.tags).table_valued("value")
+    return sa.select(1).select_from(elements).where(elements.c.value == tag).exists()
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _ordering(query: TaskQuery) -> list[sa.ColumnElement[object]]:
+    descending = (query.order or DEFAULT_ORDER[query.sort]) is SortOrder.DESC
+    key: sa.ColumnElement[object]
+    if query.sort is SortField.DUE:
+        key = col(Task.due_at)
+    elif query.sort is SortField.PRIORITY:
+        key = sa.case({"low": 0, "medium": 1, "high": 2}, value=col(Task.priority), else_=1)
+    elif query.sort is SortField.TITLE:
+        key = sa.func.lower(col(Task.title))
+    else:
+        key = col(Task.created_at)
+    primary = key.desc() if descending else key.asc()
+    tiebreak = col(Task.id).desc() if descending else col(Task.id).asc()
+    # Tasks without a due date come last whichever way the list is sorted.
+    return [primary.nulls_last(), tiebreak]
