@@ -71,7 +71,7 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ("today", r"\b(?:today|tonight|this\s+(?P<part>morning|afternoon|evening))\b"),
         ("tomorrow", r"\b(?:tomorrow|tmrw|tmr)(?:\s+(?P<part>morning|afternoon|evening|night))?\b"),
         ("relative", r"\bin\s+" + _AMOUNT + r"\s+(?P<unit>minute|min|hour|hr|day|week|month)s?\b"),
-        ("next_period", r"\b(?P<which>next|this|end\s+of(?:\s+the)?)\s+(?P<period>week|month|weekend)\b"),
+        ("next_period", r"\b(?P<which>next|this|(?:the\s+)?end\s+of(?:\s+the)?)\s+(?P<period>week|month|weekend)\b"),
         ("weekday", r"\b(?:(?P<which>next|this|coming|this\s+coming)\s+)?" + _WEEKDAY + r"\b"),
         ("month_day", r"\b" + _MONTH + r"\s+" + _ORDINAL + r"\b(?:,?\s+(?P<year>\d{4})\b)?"),
         ("day_month", r"\b" + _ORDINAL + r"\s+(?:of\s+)?" + _MONTH + r"(?:,?\s+(?P<year>\d{4})\b)?"),

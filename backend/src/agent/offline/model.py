@@ -144,7 +144,9 @@ def _response(output: list[TResponseOutputItem], response_id: str, *, done: bool
                 input_tokens=0,
                 output_tokens=0,
                 total_tokens=0,
-                input_tokens_details=InputTokensDetails(cached_tokens=0),
+                input_tokens_details=InputTokensDetails.model_validate(
+                    {"cache_write_tokens": 0, "cached_tokens": 0}
+                ),
                 output_tokens_details=OutputTokensDetails(reasoning_tokens=0),
             )
             if done
