@@ -12,16 +12,79 @@ pub struct Flags {
     /// Print every external command before running it.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// The deployment declaration to use.
+    #[arg(long, global = true, value_name = "PATH", default_value = "infra.toml")]
+    pub config: camino::Utf8PathBuf,
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Show what `up` would do and why (hashes, tags, build or skip, the release change). No side effects.
+    Plan(PlanArgs),
+    /// Build the images whose content changed, in dependency order (all, or the ones named).
+    Build(BuildArgs),
+    /// Preflight, build, load into the cluster, helm upgrade --install, wait, print the URL.
+    Up(EnvArgs),
+    /// Uninstall the release (and its namespace if xtask created it).
+    Down(DownArgs),
+    /// The release, its pods, and whether the images they run match the sources.
+    Status(EnvArgs),
+    /// Check every budget of infra.toml against the last build/deploy and the live cluster.
+    VerifyBudgets(VerifyArgs),
     /// Run the app locally without containers: backend on :8000, frontend on :3000.
     Dev(DevArgs),
     /// Run every test tier this machine can run and say which ran, which were skipped and why.
     Test(TestArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct EnvArgs {
+    /// The environment of infra.toml to work on (default: its default_environment).
+    #[arg(long = "env", env = "XTASK_ENV", value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// Diagnose hashing: per image, files hashed, bytes, time, throughput, ignore file.
+    #[arg(long)]
+    pub timings: bool,
+    /// Only these images (and what they depend on).
+    pub images: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct BuildArgs {
+    /// Build into this environment's Docker (Minikube's, for `minikube`). Default: the local engine.
+    #[arg(long = "env", env = "XTASK_ENV", value_name = "NAME")]
+    pub env: Option<String>,
+    /// Build even when an image with the same hash exists (e.g. to measure build time).
+    #[arg(long)]
+    pub force: bool,
+    /// Only these images (and what they depend on), by key or name.
+    pub images: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct DownArgs {
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// Also remove our images (every tag) from the environment's Docker.
+    #[arg(long)]
+    pub images: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// Check only these budgets: `images` (size, build time) or `release` (deploy, pods, latency, fit).
+    #[arg(long, value_parser = ["images", "release"])]
+    pub only: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -3,12 +3,22 @@
 //! One module per command; they share a few core types: [`config::Config`] (infra.toml),
 //! [`plan::Plan`] (what a build would do and why) and [`report::Report`] (what a run did).
 
-mod dev;
+mod cluster;
+mod cmd;
+mod config;
+mod docker;
+mod dockerfile;
+mod dockerignore;
 mod dotenv;
 mod flags;
-mod process;
+mod hash;
+mod plan;
 mod postgres;
-mod test;
+mod process;
+mod progress;
+mod report;
+#[cfg(test)]
+mod testutil;
 
 use std::process::ExitCode;
 
@@ -18,9 +28,18 @@ fn main() -> ExitCode {
     let flags = flags::parse();
     process::set_verbose(flags.verbose);
     process::install_signal_handler();
-    let result = match flags.command {
-        flags::Command::Dev(args) => dev::run(&args),
-        flags::Command::Test(args) => test::run(&args),
+    let config_path = || {
+        if flags.config.is_absolute() { flags.config.clone() } else { project_root().join(&flags.config) }
+    };
+    let result = match &flags.command {
+        flags::Command::Plan(args) => cmd::plan::run(&config_path(), args),
+        flags::Command::Build(args) => cmd::build::run(&config_path(), args),
+        flags::Command::Up(args) => cmd::up::run(&config_path(), args),
+        flags::Command::Down(args) => cmd::down::run(&config_path(), args),
+        flags::Command::Status(args) => cmd::status::run(&config_path(), args),
+        flags::Command::VerifyBudgets(args) => cmd::verify_budgets::run(&config_path(), args),
+        flags::Command::Dev(args) => cmd::dev::run(args),
+        flags::Command::Test(args) => cmd::test::run(args),
     };
     match result {
         Ok(code) => code,

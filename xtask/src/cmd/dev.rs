@@ -19,7 +19,7 @@ use crate::{
     flags::DevArgs,
     process::{self, GroupChild},
     project_root,
-    test::{npm_ci_if_stale, uv},
+    cmd::test::{npm_ci_if_stale, uv},
 };
 
 pub fn run(args: &DevArgs) -> Result<ExitCode> {

@@ -1,0 +1,191 @@
+//! `cargo xtask build [IMAGE…]`: hash each context, skip images whose hash is already in the
+//! engine, build the others in dependency order, record duration and size.
+
+use std::{
+    fs::File,
+    io::{BufRead, BufReader, Read, Write},
+    process::{ExitCode, Stdio},
+    sync::{Arc, Mutex},
+    time::Instant,
+};
+
+use anyhow::{bail, Context, Result};
+use camino::Utf8Path;
+
+use crate::{
+    config::{self, Config, Image},
+    docker::{Docker, LABEL_HASH, LABEL_IMAGE},
+    flags::BuildArgs,
+    plan::{select, DockerStore, ImagePlan, Planner},
+    process,
+    progress::{megabytes, spinner},
+    report::{self, BuildRecord, ImageReport, Report, State},
+};
+
+pub fn run(config_path: &Utf8Path, args: &BuildArgs) -> Result<ExitCode> {
+    let config = config::load(config_path)?;
+    let docker = match &args.env {
+        Some(name) => Docker::for_environment(config.environment(Some(name))?)?,
+        None => Docker::local(),
+    };
+    let mut report = Report::new("build", args.env.as_deref());
+    let start = Instant::now();
+    let result = build_images(&config, &docker, &args.images, args.force, &mut report);
+    finish(&config, &mut report, start, &result);
+    result.map(|_| ExitCode::SUCCESS)
+}
+
+/// Records how a command ended and writes its report, whatever happened.
+pub fn finish<T>(config: &Config, report: &mut Report, start: Instant, result: &Result<T>) {
+    report.seconds = start.elapsed().as_secs_f64();
+    if let Err(err) = result {
+        report.outcome = if process::interrupted() { "interrupted".into() } else { "failed".into() };
+        report.error = Some(format!("{err:#}"));
+    }
+    match report.save(&config.root) {
+        Ok(path) if process::verbose() => eprintln!("report: {path}"),
+        Ok(_) => {}
+        Err(err) => eprintln!("warning: could not write the report: {err:#}"),
+    }
+}
+
+/// Plans and builds image by image, so a dependent is hashed with its dependency's final hash.
+pub fn build_images(
+    config: &Config,
+    docker: &Docker,
+    keys: &[String],
+    force: bool,
+    report: &mut Report,
+) -> Result<Vec<ImagePlan>> {
+    docker.check()?;
+    let images = select(config, keys)?;
+    let mut state = State::load(&config.root)?;
+    let env = |name: &str| std::env::var(name).ok();
+    let mut store = DockerStore::new(docker);
+    let mut plans = Vec::new();
+    eprintln!("images → {}", docker.name);
+    for image in images {
+        process::check_interrupted()?;
+        let mut planner = Planner::new(&state, &env);
+        planner.done = plans.iter().map(|p: &ImagePlan| (p.key.clone(), p.clone())).collect();
+        let bar = spinner(format!("hashing {}", image.key));
+        let mut plan = planner.plan(image, &mut store)?;
+        bar.finish_and_clear();
+        let mut entry = ImageReport {
+            key: plan.key.clone(),
+            reference: plan.reference.clone(),
+            hash: plan.hash.clone(),
+            files: plan.files,
+            bytes: plan.bytes,
+            hash_seconds: plan.hash_seconds,
+            ..ImageReport::default()
+        };
+        if !plan.build && !force {
+            eprintln!("  skip   {:<10} {}  ({})", plan.key, plan.reference, plan.reasons.join("; "));
+            entry.action = "skipped".into();
+            entry.reasons = plan.reasons.clone();
+            entry.size_bytes = plan.present.as_ref().map(|p| p.size_bytes);
+            entry.build_seconds = state.builds.get(&plan.reference).map(|b| b.seconds);
+        } else {
+            if !plan.build {
+                plan.reasons = vec!["--force".into()];
+            }
+            eprintln!("  build  {:<10} {}  ({})", plan.key, plan.reference, plan.reasons.join("; "));
+            let seconds = docker_build(config, docker, image, &plan)?;
+            store.refresh();
+            // A base image the build pulled now has an ID: hash again so the tag says which.
+            if !plan.absent_bases().is_empty() {
+                let mut planner = Planner::new(&state, &env);
+                planner.done = plans.iter().map(|p: &ImagePlan| (p.key.clone(), p.clone())).collect();
+                let rehashed = planner.plan(image, &mut store)?;
+                if rehashed.reference != plan.reference {
+                    process::run(docker.command().args(["tag", &plan.reference, &rehashed.reference]))?;
+                    process::read(docker.command().args(["image", "rm", &plan.reference]))?;
+                    plan.reference = rehashed.reference;
+                    plan.hash = rehashed.hash;
+                    plan.tag = rehashed.tag;
+                    plan.inputs = rehashed.inputs;
+                }
+            }
+            let info = docker
+                .inspect(&plan.reference)?
+                .with_context(|| format!("{} is missing right after its build", plan.reference))?;
+            eprintln!("         {:<10} built in {seconds:.1}s, {}", "", megabytes(info.size_bytes));
+            state.builds.insert(
+                plan.reference.clone(),
+                BuildRecord { seconds, size_bytes: info.size_bytes, built_at: report::now_rfc3339() },
+            );
+            state.inputs.insert(plan.key.clone(), plan.inputs.clone());
+            // Saved at once: an interrupted run still knows what it built.
+            state.save(&config.root)?;
+            entry.action = "built".into();
+            entry.reasons = plan.reasons.clone();
+            entry.reference = plan.reference.clone();
+            entry.hash = plan.hash.clone();
+            entry.build_seconds = Some(seconds);
+            entry.size_bytes = Some(info.size_bytes);
+            plan.present = Some(info);
+            plan.build = false;
+        }
+        report.images.push(entry);
+        plans.push(plan);
+    }
+    Ok(plans)
+}
+
+/// `docker build`, output into `target/xtask/logs/<image>.log` behind a spinner (or straight
+/// to the terminal with --verbose). Returns the build's wall time.
+fn docker_build(config: &Config, docker: &Docker, image: &Image, plan: &ImagePlan) -> Result<f64> {
+    let mut cmd = docker.command();
+    cmd.args(["build", "--file", image.dockerfile.as_str(), "--tag", &plan.reference]);
+    if let Some(target) = &image.target {
+        cmd.args(["--target", target]);
+    }
+    for (name, value) in &plan.build_args {
+        cmd.args(["--build-arg", &format!("{name}={value}")]);
+    }
+    cmd.args(["--label", &format!("{LABEL_IMAGE}={}", image.key)])
+        .args(["--label", &format!("{LABEL_HASH}={}", plan.hash)])
+        .arg(image.context.as_str());
+    let start = Instant::now();
+    if process::verbose() {
+        process::run(&mut cmd)?;
+        return Ok(start.elapsed().as_secs_f64());
+    }
+    let log_dir = report::dir(&config.root).join("logs");
+    std::fs::create_dir_all(&log_dir)?;
+    let log_path = log_dir.join(format!("build-{}.log", image.key));
+    let log = Arc::new(Mutex::new(File::create(&log_path).with_context(|| format!("cannot create {log_path}"))?));
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let bar = spinner(format!("building {}", image.key));
+    let mut child = process::spawn_group(&mut cmd)?;
+    let pipes: Vec<Box<dyn Read + Send>> = vec![
+        Box::new(child.child.stdout.take().unwrap()),
+        Box::new(child.child.stderr.take().unwrap()),
+    ];
+    let readers: Vec<_> = pipes
+        .into_iter()
+        .map(|pipe| {
+            let (log, bar) = (Arc::clone(&log), bar.clone());
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    let _ = writeln!(log.lock().unwrap(), "{line}");
+                    bar.set_message(line.chars().take(100).collect::<String>());
+                }
+            })
+        })
+        .collect();
+    let status = child.wait()?;
+    for reader in readers {
+        let _ = reader.join();
+    }
+    bar.finish_and_clear();
+    if !status.success() {
+        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(30)..].join("\n");
+        process::check_interrupted()?;
+        bail!("building image `{}` failed ({status}); the end of its log:\n{tail}\n\nfull log: {log_path}", image.key);
+    }
+    Ok(start.elapsed().as_secs_f64())
+}

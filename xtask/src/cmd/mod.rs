@@ -1,0 +1,10 @@
+//! One module per command.
+
+pub mod build;
+pub mod dev;
+pub mod down;
+pub mod plan;
+pub mod status;
+pub mod test;
+pub mod up;
+pub mod verify_budgets;

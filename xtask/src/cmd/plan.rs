@@ -1,0 +1,127 @@
+//! `cargo xtask plan`: what `up` would do and why, without doing it. With `--timings`, a
+//! diagnosis of hashing: files, bytes, time and throughput per image.
+
+use std::{process::ExitCode, time::Instant};
+
+use anyhow::Result;
+use camino::Utf8Path;
+
+use crate::{
+    cluster::Cluster,
+    cmd::{build::finish, up},
+    config::{self, Config, Environment},
+    docker::Docker,
+    flags::PlanArgs,
+    plan::{select, DockerStore, ImagePlan, Planner},
+    progress::megabytes,
+    report::{ImageReport, Report, State},
+};
+
+pub fn run(config_path: &Utf8Path, args: &PlanArgs) -> Result<ExitCode> {
+    let config = config::load(config_path)?;
+    let env = config.environment(args.env.name.as_deref())?;
+    let mut report = Report::new("plan", Some(&env.name));
+    let start = Instant::now();
+    let result = plan(&config, env, args, &mut report);
+    finish(&config, &mut report, start, &result);
+    result.map(|_| ExitCode::SUCCESS)
+}
+
+fn plan(config: &Config, env: &Environment, args: &PlanArgs, report: &mut Report) -> Result<()> {
+    let docker = Docker::for_environment(env)?;
+    docker.check()?;
+    let state = State::load(&config.root)?;
+    let lookup = |name: &str| std::env::var(name).ok();
+    let mut planner = Planner::new(&state, &lookup);
+    let mut store = DockerStore::new(&docker);
+    let mut plans = Vec::new();
+    for image in select(config, &args.images)? {
+        plans.push(planner.plan(image, &mut store)?);
+    }
+    println!("plan for environment `{}` (images in {})\n", env.name, docker.name);
+    for p in &plans {
+        let action = if p.build { "build" } else { "skip " };
+        println!("  {action} {:<10} {}", p.key, p.reference);
+        for reason in &p.reasons {
+            println!("        {reason}");
+        }
+        report.images.push(image_report(p));
+    }
+    if args.timings {
+        print_timings(&plans);
+    }
+    println!();
+    println!("  release {}", release_change(config, env, &plans));
+    Ok(())
+}
+
+fn image_report(p: &ImagePlan) -> ImageReport {
+    ImageReport {
+        key: p.key.clone(),
+        reference: p.reference.clone(),
+        hash: p.hash.clone(),
+        action: if p.build { "would build" } else { "would skip" }.into(),
+        reasons: p.reasons.clone(),
+        files: p.files,
+        bytes: p.bytes,
+        hash_seconds: p.hash_seconds,
+        build_seconds: None,
+        size_bytes: p.present.as_ref().map(|i| i.size_bytes),
+        loaded: None,
+    }
+}
+
+fn print_timings(plans: &[ImagePlan]) {
+    println!("\n  {:<10} {:>7} {:>10} {:>9} {:>10}  ignore file", "image", "files", "bytes", "hashing", "MB/s");
+    for p in plans {
+        let rate = if p.hash_seconds > 0.0 { p.bytes as f64 / 1e6 / p.hash_seconds } else { 0.0 };
+        println!(
+            "  {:<10} {:>7} {:>10} {:>8.3}s {:>10.0}  {}",
+            p.key,
+            p.files,
+            megabytes(p.bytes),
+            p.hash_seconds,
+            rate,
+            p.ignore_file.as_deref().unwrap_or("(none)")
+        );
+    }
+}
+
+/// The release change in brief: install, upgrade with the image tags that change, or nothing.
+/// Read-only: `helm get values`.
+fn release_change(config: &Config, env: &Environment, plans: &[ImagePlan]) -> String {
+    let release = &config.release;
+    let cluster = Cluster::new(config, env);
+    let name = format!("{} (namespace {})", release.name, release.namespace);
+    if let Err(err) = crate::cluster::require_tool("helm") {
+        return format!("{name}: unknown ({err:#})");
+    }
+    let status = match cluster.release_status() {
+        Ok(status) => status,
+        Err(err) => return format!("{name}: cluster not reachable ({}); `up` would stop at preflight", first_line(&err)),
+    };
+    let Some((revision, status)) = status else { return format!("{name}: install (not installed yet)") };
+    let deployed = match up::deployed_values(&cluster) {
+        Ok(values) => values,
+        Err(err) => return format!("{name}: revision {revision} ({status}); cannot read its values: {}", first_line(&err)),
+    };
+    let mut changes = Vec::new();
+    for p in plans {
+        if let Some(prefix) = release.images.get(&p.key) {
+            let path = format!("{prefix}.tag");
+            let now = up::lookup(&deployed, &path).and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            if now != p.tag {
+                changes.push(format!("{path} {} → {}", if now.is_empty() { "(unset)" } else { &now }, p.tag));
+            }
+        }
+    }
+    if changes.is_empty() {
+        format!("{name}: revision {revision} ({status}); image tags unchanged (`up` skips helm if chart and values are unchanged too)")
+    } else {
+        format!("{name}: upgrade from revision {revision} ({status}): {}", changes.join(", "))
+    }
+}
+
+fn first_line(err: &anyhow::Error) -> String {
+    format!("{err:#}").lines().next().unwrap_or("").to_owned()
+}

@@ -1,0 +1,318 @@
+//! The plan: for each image, its content hash, tag, and whether a build is needed and why.
+//! Computing it has no side effects; `plan` prints it, `build` and `up` carry it out.
+
+use std::collections::{BTreeMap, HashMap};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    config::{self, Config, Image},
+    docker::{Docker, ImageInfo},
+    dockerfile,
+    hash::{self, Entry},
+    report::State,
+};
+
+/// Everything an image's hash covers. Kept in the state after a build, so the next plan can say
+/// what changed. Build arg values are stored hashed: they may be tokens.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct Inputs {
+    pub context: String,
+    pub files: BTreeMap<String, Entry>,
+    pub dockerfile: String,
+    pub target: Option<String>,
+    pub build_args: BTreeMap<String, String>,
+    /// Base image reference → its image ID in the target engine, or `absent`.
+    pub base_images: BTreeMap<String, String>,
+    /// Image key → its hash.
+    pub depends_on: BTreeMap<String, String>,
+}
+
+pub const ABSENT: &str = "absent";
+
+impl Inputs {
+    pub fn hash(&self) -> String {
+        let mut text = String::from("image v1\n");
+        let mut line = |k: &str, v: &str| text.push_str(&format!("{k}\0{v}\n"));
+        line("context", &self.context);
+        line("dockerfile", &self.dockerfile);
+        line("target", self.target.as_deref().unwrap_or(""));
+        for (k, v) in &self.build_args {
+            line(&format!("arg\0{k}"), v);
+        }
+        for (k, v) in &self.base_images {
+            line(&format!("base\0{k}"), v);
+        }
+        for (k, v) in &self.depends_on {
+            line(&format!("dep\0{k}"), v);
+        }
+        hash::sha256_hex(text.as_bytes())
+    }
+}
+
+/// Where images live, as far as planning is concerned: Docker, or a table in tests.
+pub trait ImageStore {
+    /// The ID of a base image reference, if present.
+    fn resolve(&mut self, reference: &str) -> Result<Option<String>>;
+    /// Our image, if present.
+    fn inspect(&mut self, reference: &str) -> Result<Option<ImageInfo>>;
+}
+
+/// Docker, with `image ls` fetched once per run.
+pub struct DockerStore<'a> {
+    pub docker: &'a Docker,
+    ids: Option<HashMap<String, String>>,
+}
+
+impl<'a> DockerStore<'a> {
+    pub fn new(docker: &'a Docker) -> Self {
+        DockerStore { docker, ids: None }
+    }
+
+    /// Forget what was listed: after a build or a pull the engine has more.
+    pub fn refresh(&mut self) {
+        self.ids = None;
+    }
+}
+
+impl ImageStore for DockerStore<'_> {
+    fn resolve(&mut self, reference: &str) -> Result<Option<String>> {
+        if self.ids.is_none() {
+            self.ids = Some(self.docker.image_ids()?);
+        }
+        self.docker.resolve(self.ids.as_ref().unwrap(), reference)
+    }
+
+    fn inspect(&mut self, reference: &str) -> Result<Option<ImageInfo>> {
+        self.docker.inspect(reference)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ImagePlan {
+    pub key: String,
+    pub hash: String,
+    pub tag: String,
+    pub reference: String,
+    pub inputs: Inputs,
+    /// Evaluated build args, for `docker build`.
+    pub build_args: BTreeMap<String, String>,
+    pub files: usize,
+    pub bytes: u64,
+    pub hash_seconds: f64,
+    pub ignore_file: Option<String>,
+    pub present: Option<ImageInfo>,
+    pub build: bool,
+    pub reasons: Vec<String>,
+}
+
+impl ImagePlan {
+    pub fn absent_bases(&self) -> Vec<&str> {
+        self.inputs.base_images.iter().filter(|(_, id)| *id == ABSENT).map(|(r, _)| r.as_str()).collect()
+    }
+}
+
+/// The images to consider for `keys` (all when empty): those and what they depend on, in build
+/// order. Unknown keys are an error listing the known ones.
+pub fn select<'a>(config: &'a Config, keys: &[String]) -> Result<Vec<&'a Image>> {
+    if keys.is_empty() {
+        return Ok(config.images.iter().collect());
+    }
+    let mut wanted: Vec<String> = Vec::new();
+    for key in keys {
+        let Some(image) = config.image(key) else {
+            let known: Vec<_> = config.images.iter().map(|i| i.key.as_str()).collect();
+            bail!("no image `{key}` in {}; images: {}", config.path, known.join(", "));
+        };
+        wanted.push(image.key.clone());
+    }
+    // Dependencies are built first, whether asked for or not.
+    let mut i = 0;
+    while i < wanted.len() {
+        let deps = config.image(&wanted[i]).unwrap().depends_on.clone();
+        for dep in deps {
+            if !wanted.contains(&dep) {
+                wanted.push(dep);
+            }
+        }
+        i += 1;
+    }
+    Ok(config.images.iter().filter(|img| wanted.contains(&img.key)).collect())
+}
+
+pub struct Planner<'a> {
+    pub state: &'a State,
+    /// Environment lookup for `${VAR}` in build args.
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// Plans made so far in this run, by key: dependents read their hashes.
+    pub done: BTreeMap<String, ImagePlan>,
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(state: &'a State, env: &'a dyn Fn(&str) -> Option<String>) -> Self {
+        Planner { state, env, done: BTreeMap::new() }
+    }
+
+    pub fn plan(&mut self, image: &Image, store: &mut dyn ImageStore) -> Result<ImagePlan> {
+        let snapshot = hash::snapshot(&image.context, &image.dockerfile)
+            .with_context(|| format!("cannot hash the context of image `{}`", image.key))?;
+        let dockerfile_text = std::fs::read_to_string(&image.dockerfile)
+            .with_context(|| format!("cannot read {} (image `{}`)", image.dockerfile, image.key))?;
+
+        let mut depends_on = BTreeMap::new();
+        let mut dep_references = Vec::new();
+        for dep in &image.depends_on {
+            let Some(planned) = self.done.get(dep) else {
+                bail!("image `{}` depends on `{dep}`, which was not planned first", image.key);
+            };
+            depends_on.insert(dep.clone(), planned.hash.clone());
+            dep_references.push(planned.reference.clone());
+        }
+        let build_args = self.evaluate_args(image)?;
+        let mut base_images = BTreeMap::new();
+        for base in dockerfile::base_images(&dockerfile_text, &build_args) {
+            // Our own images are covered by their hash in depends_on.
+            if dep_references.contains(&base) {
+                continue;
+            }
+            let id = store.resolve(&base)?.unwrap_or_else(|| ABSENT.to_owned());
+            base_images.insert(base, id);
+        }
+        let inputs = Inputs {
+            context: snapshot.digest.clone(),
+            files: snapshot.entries,
+            dockerfile: hash::sha256_hex(dockerfile_text.as_bytes()),
+            target: image.target.clone(),
+            build_args: build_args.iter().map(|(k, v)| (k.clone(), hash::sha256_hex(v.as_bytes()))).collect(),
+            base_images,
+            depends_on,
+        };
+        let hash = inputs.hash();
+        let tag = config::render_tag(&image.tag, &hash);
+        let reference = format!("{}:{tag}", image.name);
+        let present = store.inspect(&reference)?;
+        let build = present.is_none();
+        let reasons = if build {
+            why_build(self.state.inputs.get(&image.key), &inputs, &self.done)
+        } else {
+            vec![format!("image with this hash present ({})", short_id(&present.as_ref().unwrap().id))]
+        };
+        let plan = ImagePlan {
+            key: image.key.clone(),
+            hash,
+            tag,
+            reference,
+            inputs,
+            build_args,
+            files: snapshot.files,
+            bytes: snapshot.bytes,
+            hash_seconds: snapshot.elapsed.as_secs_f64(),
+            ignore_file: snapshot.ignore_file.map(|p| p.to_string()),
+            present,
+            build,
+            reasons,
+        };
+        self.done.insert(image.key.clone(), plan.clone());
+        Ok(plan)
+    }
+
+    fn evaluate_args(&self, image: &Image) -> Result<BTreeMap<String, String>> {
+        let mut out = BTreeMap::new();
+        for (name, raw) in &image.build_args {
+            let mut value = expand_env(raw, self.env)
+                .with_context(|| format!("images.{}.build_args.{name}", image.key))?;
+            for dep in config::image_references(raw) {
+                value = value.replace(&format!("{{images.{dep}}}"), &self.done[&dep].reference);
+            }
+            out.insert(name.clone(), value);
+        }
+        Ok(out)
+    }
+}
+
+/// `${VAR}` (required) and `${VAR:-default}` from the environment.
+pub fn expand_env(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String> {
+    let mut out = String::new();
+    let mut rest = raw;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('}') else { bail!("unclosed `${{` in `{raw}`") };
+        let inner = &rest[start + 2..start + end];
+        let value = match inner.split_once(":-") {
+            Some((name, default)) => env(name).filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned()),
+            None => env(inner).ok_or_else(|| {
+                anyhow::anyhow!("`${{{inner}}}` is not set: export {inner}=… (or write `${{{inner}:-default}}`)")
+            })?,
+        };
+        out.push_str(&value);
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Why an image must be built, comparing with the inputs of its last build here.
+fn why_build(previous: Option<&Inputs>, now: &Inputs, done: &BTreeMap<String, ImagePlan>) -> Vec<String> {
+    let pulls: Vec<String> = now
+        .base_images
+        .iter()
+        .filter(|(_, id)| *id == ABSENT)
+        .map(|(base, _)| format!("base image {base} is not in the engine: the build will pull it"))
+        .collect();
+    let Some(prev) = previous else {
+        let mut reasons = vec!["no image with this hash (not built here before)".to_owned()];
+        reasons.extend(pulls);
+        return reasons;
+    };
+    let mut reasons = Vec::new();
+    if prev.context != now.context {
+        let changes = hash::diff(&prev.files, &now.files);
+        let shown: Vec<_> = changes.iter().take(5).cloned().collect();
+        let more = changes.len().saturating_sub(shown.len());
+        let mut text = format!("context changed: {}", shown.join(", "));
+        if more > 0 {
+            text.push_str(&format!(" and {more} more"));
+        }
+        reasons.push(text);
+    }
+    if prev.dockerfile != now.dockerfile {
+        reasons.push("Dockerfile changed".into());
+    }
+    if prev.target != now.target {
+        reasons.push("build target changed".into());
+    }
+    let arg_names: Vec<&String> = prev.build_args.keys().chain(now.build_args.keys()).collect();
+    let mut changed_args: Vec<&str> = arg_names
+        .into_iter()
+        .filter(|k| prev.build_args.get(*k) != now.build_args.get(*k))
+        .map(String::as_str)
+        .collect();
+    changed_args.dedup();
+    if !changed_args.is_empty() {
+        reasons.push(format!("build args changed: {}", changed_args.join(", ")));
+    }
+    for (base, id) in &now.base_images {
+        match prev.base_images.get(base) {
+            Some(old) if old == id => {}
+            Some(old) => reasons.push(format!("base image {base} changed ({} → {})", short_id(old), short_id(id))),
+            None => reasons.push(format!("new base image {base}")),
+        }
+    }
+    for (dep, hash) in &now.depends_on {
+        if prev.depends_on.get(dep) != Some(hash) {
+            let rebuilt = done.get(dep).is_some_and(|p| p.build);
+            reasons.push(format!("depends on `{dep}`, which {}", if rebuilt { "is rebuilt" } else { "changed" }));
+        }
+    }
+    reasons.extend(pulls);
+    if reasons.is_empty() {
+        reasons.push("same inputs as the last build here, but the image is gone from the engine".into());
+    }
+    reasons
+}
+
+pub fn short_id(id: &str) -> String {
+    let id = id.strip_prefix("sha256:").unwrap_or(id);
+    id.chars().take(12).collect()
+}

@@ -1,0 +1,184 @@
+//! What runs leave behind under `target/xtask/` (or `$XTASK_DIR`, which CI can cache):
+//! - `report-<command>.json`: the last run of each command — hashes, timings, sizes, outcomes;
+//! - `state.json`: what later runs build on — measurements of each built image (build time and
+//!   size, by reference), the inputs each image was last built from (to explain a rebuild), and
+//!   each environment's last deployment.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::{Deserialize, Serialize};
+
+use crate::plan::Inputs;
+
+#[derive(Serialize, Deserialize, Default, Debug)]
+pub struct Report {
+    pub command: String,
+    pub environment: Option<String>,
+    pub started_at: String,
+    pub seconds: f64,
+    pub outcome: String,
+    pub error: Option<String>,
+    pub images: Vec<ImageReport>,
+    pub release: Option<ReleaseReport>,
+    pub budgets: Vec<BudgetRow>,
+}
+
+#[derive(Serialize, Deserialize, Default, Debug, Clone)]
+pub struct ImageReport {
+    pub key: String,
+    pub reference: String,
+    pub hash: String,
+    /// `built`, `skipped` or `would build` / `would skip` (plan).
+    pub action: String,
+    pub reasons: Vec<String>,
+    pub files: usize,
+    pub bytes: u64,
+    pub hash_seconds: f64,
+    pub build_seconds: Option<f64>,
+    pub size_bytes: Option<u64>,
+    pub loaded: Option<bool>,
+}
+
+#[derive(Serialize, Deserialize, Default, Debug, Clone)]
+pub struct ReleaseReport {
+    pub name: String,
+    pub namespace: String,
+    pub action: String,
+    pub revision: Option<u64>,
+    pub deploy_seconds: Option<f64>,
+    pub url: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct BudgetRow {
+    pub budget: String,
+    pub measured: Option<f64>,
+    pub limit: f64,
+    pub unit: String,
+    pub ok: bool,
+    pub note: String,
+}
+
+#[derive(Serialize, Deserialize, Default, Debug)]
+pub struct State {
+    /// `repository:tag` → how its build went.
+    #[serde(default)]
+    pub builds: BTreeMap<String, BuildRecord>,
+    /// Image key → the inputs of its last build here.
+    #[serde(default)]
+    pub inputs: BTreeMap<String, Inputs>,
+    /// Environment → its last successful deployment.
+    #[serde(default)]
+    pub deploys: BTreeMap<String, DeployRecord>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct BuildRecord {
+    pub seconds: f64,
+    pub size_bytes: u64,
+    pub built_at: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct DeployRecord {
+    /// Digest of everything the release was installed from (chart, values, tags, secrets).
+    pub fingerprint: String,
+    pub revision: u64,
+    pub deploy_seconds: f64,
+    pub deployed_at: String,
+}
+
+pub fn dir(root: &Utf8Path) -> Utf8PathBuf {
+    match std::env::var("XTASK_DIR") {
+        Ok(dir) if !dir.is_empty() => Utf8PathBuf::from(dir),
+        _ => root.join("target/xtask"),
+    }
+}
+
+impl State {
+    pub fn load(root: &Utf8Path) -> Result<State> {
+        let path = dir(root).join("state.json");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(serde_json::from_str(&text).unwrap_or_else(|err| {
+                // A state file from another version is only a cache: start over.
+                eprintln!("warning: ignoring {path} ({err})");
+                State::default()
+            })),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
+            Err(err) => Err(err).with_context(|| format!("cannot read {path}")),
+        }
+    }
+
+    pub fn save(&self, root: &Utf8Path) -> Result<()> {
+        write_json(&dir(root).join("state.json"), self)
+    }
+}
+
+impl Report {
+    pub fn new(command: &str, environment: Option<&str>) -> Report {
+        Report {
+            command: command.to_owned(),
+            environment: environment.map(str::to_owned),
+            started_at: now_rfc3339(),
+            outcome: "ok".into(),
+            ..Report::default()
+        }
+    }
+
+    pub fn save(&self, root: &Utf8Path) -> Result<Utf8PathBuf> {
+        let path = dir(root).join(format!("report-{}.json", self.command));
+        write_json(&path, self)?;
+        Ok(path)
+    }
+
+    pub fn load(root: &Utf8Path, command: &str) -> Result<Option<Report>> {
+        let path = dir(root).join(format!("report-{command}.json"));
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(serde_json::from_str(&text).with_context(|| format!("cannot parse {path}"))?)),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(err).with_context(|| format!("cannot read {path}")),
+        }
+    }
+}
+
+/// Written to a temporary file, then renamed: an interrupted run never leaves half a file.
+fn write_json(path: &Utf8Path, value: &impl Serialize) -> Result<()> {
+    std::fs::create_dir_all(path.parent().unwrap())?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, serde_json::to_string_pretty(value)?).with_context(|| format!("cannot write {tmp}"))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {path}"))?;
+    Ok(())
+}
+
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    rfc3339(secs)
+}
+
+/// Seconds since the epoch → `YYYY-MM-DDTHH:MM:SSZ` (Howard Hinnant's civil-from-days).
+pub fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(super::rfc3339(1_795_535_486), "2026-11-24T15:51:26Z");
+    }
+}
