@@ -59,7 +59,9 @@ function details(fields: Json, now: Date): string {
   return parts.length ? ` — ${parts.join(", ")}` : "";
 }
 
+/** Tools answer with data; a bare text answer is the tool's error message (e.g. "Task 9 not found"). */
 function errorText(result: unknown): string | undefined {
+  if (typeof result === "string") return result.replace(/^Error calling tool '[^']*':\s*/, "") || "the tool failed";
   if (isObject(result)) {
     if (str(result.error)) return str(result.error);
     if (result.isError === true) return "the tool failed";

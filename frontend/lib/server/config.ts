@@ -24,7 +24,7 @@ export interface ServerConfig {
 const DEFAULT_AUTH_URL = "http://localhost:3000";
 const DEFAULT_BACKEND_URL = "http://localhost:8000";
 
-export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+export function readConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
   const authUrl = trimSlash(nonEmpty(env.BETTER_AUTH_URL) ?? DEFAULT_AUTH_URL);
   return {
     authUrl,

@@ -1,0 +1,163 @@
+/**
+ * Starts the app the way it runs in production, for one test run: a fresh database, the
+ * backend's Alembic migrations, uvicorn, and the standalone Next.js server (built first when
+ * the sources are newer than the build). Everything listens on free loopback ports.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+
+import { Client } from "pg";
+
+const FRONTEND = path.resolve(__dirname, "..");
+const BACKEND = path.resolve(FRONTEND, "..", "backend");
+const LOGS = path.join(FRONTEND, "test-results", "e2e-logs");
+const BUILD_INPUTS = ["app", "components", "lib", "proxy.ts", "instrumentation.ts", "next.config.ts", "package-lock.json", "postcss.config.mjs"];
+
+export interface Stack {
+  baseUrl: string;
+  backendUrl: string;
+  stop: () => Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function newestMtime(entry: string): number {
+  const stat = statSync(entry);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(stat.mtimeMs, ...readdirSync(entry).map((child) => newestMtime(path.join(entry, child))));
+}
+
+/** `next build` unless `.next/standalone` is newer than every source file. */
+function ensureBuild(): void {
+  const server = path.join(FRONTEND, ".next", "standalone", "server.js");
+  const sources = Math.max(...BUILD_INPUTS.map((p) => path.join(FRONTEND, p)).filter(existsSync).map(newestMtime));
+  if (!existsSync(server) || statSync(server).mtimeMs < sources) {
+    console.log("[e2e] building the frontend (next build)…");
+    const result = spawnSync("npx", ["next", "build"], {
+      cwd: FRONTEND,
+      stdio: "inherit",
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+    });
+    if (result.status !== 0) throw new Error(`next build failed (exit ${result.status})`);
+  }
+  // The standalone server serves static assets only from its own folder (as in the image).
+  cpSync(path.join(FRONTEND, ".next", "static"), path.join(FRONTEND, ".next", "standalone", ".next", "static"), { recursive: true });
+}
+
+function run(name: string, command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${name} failed (exit ${code}):\n${output}`))));
+  });
+}
+
+function start(name: string, command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const log = createWriteStream(path.join(LOGS, `${name}.log`));
+  const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  return child;
+}
+
+async function waitFor(url: string, child: ChildProcess, name: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see test-results/e2e-logs/${name}.log`);
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${name} not ready at ${url} after ${timeoutMs / 1000}s; see test-results/e2e-logs/${name}.log`);
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  try {
+    process.kill(-child.pid, "SIGTERM"); // the whole process group: uv's and npx's children too
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function startStack(adminUrl: string): Promise<Stack> {
+  mkdirSync(LOGS, { recursive: true });
+  ensureBuild();
+
+  const dbName = `todo_e2e_${randomBytes(4).toString("hex")}`;
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  await admin.end();
+  const databaseUrl = new URL(adminUrl);
+  databaseUrl.pathname = `/${dbName}`;
+
+  const [backendPort, frontendPort] = [await freePort(), await freePort()];
+  const baseUrl = `http://127.0.0.1:${frontendPort}`;
+  const backendUrl = `http://127.0.0.1:${backendPort}`;
+  const { OPENAI_API_KEY: _key, OPENAI_BASE_URL: _base, ...inherited } = process.env;
+  const shared = { ...inherited, DATABASE_URL: databaseUrl.toString(), BETTER_AUTH_URL: baseUrl, ENVIRONMENT: "development" };
+
+  const children: ChildProcess[] = [];
+  const stop = async () => {
+    await Promise.all(children.map(stopProcess));
+    const cleanup = new Client({ connectionString: adminUrl });
+    await cleanup.connect();
+    await cleanup.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await cleanup.end();
+  };
+
+  try {
+    const backendEnv = { ...shared, CORS_ORIGINS: baseUrl, LOG_LEVEL: "warning", PYTHONUNBUFFERED: "1" };
+    await run("alembic", "uv", ["run", "alembic", "upgrade", "head"], BACKEND, backendEnv);
+    const backend = start("backend", "uv", ["run", "uvicorn", "src.main:app", "--host", "127.0.0.1", "--port", String(backendPort)], BACKEND, backendEnv);
+    children.push(backend);
+
+    const frontend = start("frontend", process.execPath, [path.join(FRONTEND, ".next", "standalone", "server.js")], FRONTEND, {
+      ...shared,
+      NODE_ENV: "production",
+      PORT: String(frontendPort),
+      HOSTNAME: "127.0.0.1",
+      BACKEND_URL: backendUrl,
+      BETTER_AUTH_SECRET: randomBytes(32).toString("base64"),
+    });
+    children.push(frontend);
+
+    await waitFor(`${backendUrl}/health`, backend, "backend");
+    await waitFor(`${baseUrl}/api/ready`, frontend, "frontend");
+    await waitFor(`${backendUrl}/ready`, backend, "backend");
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { baseUrl, backendUrl, stop };
+}

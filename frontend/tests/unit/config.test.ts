@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+
+import { postgresUrl, readConfig, trustedOrigins } from "@/lib/server/config";
+
+describe("readConfig", () => {
+  it("defaults to localhost and derives issuer and audience from BETTER_AUTH_URL", () => {
+    const config = readConfig({ BETTER_AUTH_URL: "http://192.168.49.2:30080/" });
+    expect(config.authUrl).toBe("http://192.168.49.2:30080");
+    expect(config.jwtIssuer).toBe("http://192.168.49.2:30080");
+    expect(config.jwtAudience).toBe("http://192.168.49.2:30080");
+    expect(config.backendUrl).toBe("http://localhost:8000");
+    expect(config.databaseUrl).toBeNull();
+    expect(config.chatkitDomainKey).toBeNull();
+  });
+
+  it("lets JWT_ISSUER and JWT_AUDIENCE override the base URL (in-cluster verification)", () => {
+    const config = readConfig({
+      BETTER_AUTH_URL: "http://localhost:3000",
+      JWT_ISSUER: "http://todo-chatbot-frontend:3000",
+      JWT_AUDIENCE: "todo-api",
+      BACKEND_URL: "http://todo-chatbot-backend:8000/",
+    });
+    expect(config.jwtIssuer).toBe("http://todo-chatbot-frontend:3000");
+    expect(config.jwtAudience).toBe("todo-api");
+    expect(config.backendUrl).toBe("http://todo-chatbot-backend:8000");
+  });
+});
+
+describe("trustedOrigins", () => {
+  it("combines the base URL's origin with the comma-separated extras, without duplicates", () => {
+    expect(trustedOrigins("http://localhost:3000/app", " http://192.168.49.2:30080/, ,http://localhost:3000,https://*.example.com")).toEqual([
+      "http://localhost:3000",
+      "http://192.168.49.2:30080",
+      "https://*.example.com",
+    ]);
+  });
+});
+
+describe("postgresUrl", () => {
+  it("accepts PostgreSQL URLs and strips a SQLAlchemy driver suffix", () => {
+    expect(postgresUrl("postgresql+asyncpg://u:p@db:5432/todo?sslmode=require")).toBe("postgresql://u:p@db:5432/todo?sslmode=require");
+    expect(postgresUrl("postgres://u@db/todo")).toBe("postgres://u@db/todo");
+    expect(postgresUrl("  ")).toBeNull();
+  });
+
+  it("rejects other databases with a message that says what to do", () => {
+    expect(() => postgresUrl("sqlite:///todo.db")).toThrow(/must be a PostgreSQL URL.*Unset it/);
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+
+import { DEFAULT_FILTERS, dueRange, isFiltered, parseTags, taskQuery } from "@/lib/task-filters";
+
+const now = new Date(2026, 2, 10, 15, 30); // Tue 10 Mar 2026, 15:30 local
+
+describe("taskQuery", () => {
+  it("sends only the sort, order and page size by default", () => {
+    expect(taskQuery(DEFAULT_FILTERS, now).toString()).toBe("sort=created&order=desc&limit=100");
+  });
+
+  it("maps search, status, priority and tag filters to the backend's parameters", () => {
+    const query = taskQuery({ ...DEFAULT_FILTERS, q: "  rent ", status: "completed", priority: "high", tag: "#Home", sort: "due", order: "asc" }, now);
+    expect(Object.fromEntries(query)).toEqual({ q: "rent", status: "completed", priority: "high", tag: "home", sort: "due", order: "asc", limit: "100" });
+  });
+
+  it("limits 'overdue' to pending tasks due before now", () => {
+    const query = taskQuery({ ...DEFAULT_FILTERS, due: "overdue" }, now);
+    expect(query.get("status")).toBe("pending");
+    expect(query.get("due_before")).toBe(now.toISOString());
+    expect(query.has("due_after")).toBe(false);
+  });
+});
+
+describe("dueRange", () => {
+  it("covers the whole local day for 'today' and seven days for 'week'", () => {
+    expect(dueRange("today", now)).toEqual({
+      after: new Date(2026, 2, 10).toISOString(),
+      before: new Date(2026, 2, 11).toISOString(),
+    });
+    expect(dueRange("week", now).before).toBe(new Date(2026, 2, 17).toISOString());
+    expect(dueRange("any", now)).toEqual({});
+  });
+});
+
+describe("tags and filter state", () => {
+  it("parses tags from commas or spaces, lower-cased, without '#' or duplicates", () => {
+    expect(parseTags("Home, #errands  urgent,home")).toEqual(["home", "errands", "urgent"]);
+    expect(parseTags(" , ")).toEqual([]);
+  });
+
+  it("knows when any filter narrows the list (sorting does not)", () => {
+    expect(isFiltered({ ...DEFAULT_FILTERS, sort: "title", order: "asc" })).toBe(false);
+    expect(isFiltered({ ...DEFAULT_FILTERS, tag: "#" })).toBe(false);
+    expect(isFiltered({ ...DEFAULT_FILTERS, q: "milk" })).toBe(true);
+  });
+});
