@@ -37,6 +37,8 @@ pub enum Command {
     Dev(DevArgs),
     /// Run every test tier this machine can run and say which ran, which were skipped and why.
     Test(TestArgs),
+    /// Measure the app under load against its ceiling, chat, start-up and the pipeline; write docs/benchmarks.md.
+    Bench(BenchArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -109,6 +111,17 @@ pub struct TestArgs {
     /// Count a tier that had to be skipped as a failure (CI uses this).
     #[arg(long)]
     pub require_all: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Short load runs and fewer samples: the whole benchmark in a few minutes.
+    #[arg(long)]
+    pub quick: bool,
+    /// Measure only these sections (repeatable): api, chat, startup, pipeline. Deployment
+    /// figures are always read from the last build/up reports.
+    #[arg(long = "only", value_name = "SECTION", value_parser = ["api", "chat", "startup", "pipeline"])]
+    pub only: Vec<String>,
 }
 
 pub fn parse() -> Flags {

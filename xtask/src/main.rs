@@ -3,6 +3,7 @@
 //! One module per command; they share a few core types: [`config::Config`] (infra.toml),
 //! [`plan::Plan`] (what a build would do and why) and [`report::Report`] (what a run did).
 
+mod bench;
 mod cluster;
 mod cmd;
 mod config;
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
         flags::Command::VerifyBudgets(args) => cmd::verify_budgets::run(&config_path(), args),
         flags::Command::Dev(args) => cmd::dev::run(args),
         flags::Command::Test(args) => cmd::test::run(args),
+        flags::Command::Bench(args) => bench::run(&config_path(), args),
     };
     match result {
         Ok(code) => code,
