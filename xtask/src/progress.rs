@@ -27,5 +27,10 @@ pub fn spinner(message: impl Into<String>) -> ProgressBar {
 /// Human sizes in the units budgets use (MB = 10^6 bytes, as `docker images` prints them).
 pub fn megabytes(bytes: u64) -> String {
     let mb = bytes as f64 / 1e6;
-    if mb >= 100.0 { format!("{mb:.0} MB") } else if mb >= 1.0 { format!("{mb:.1} MB") } else { format!("{:.0} kB", bytes as f64 / 1e3) }
+    match bytes {
+        _ if mb >= 100.0 => format!("{mb:.0} MB"),
+        _ if mb >= 1.0 => format!("{mb:.1} MB"),
+        0..1000 => format!("{bytes} B"),
+        _ => format!("{:.0} kB", bytes as f64 / 1e3),
+    }
 }

@@ -125,7 +125,6 @@ pub fn build_images(
             entry.build_seconds = Some(seconds);
             entry.size_bytes = Some(info.size_bytes);
             plan.present = Some(info);
-            plan.build = false;
         }
         report.images.push(entry);
         plans.push(plan);
