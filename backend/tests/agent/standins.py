@@ -165,10 +165,10 @@ def standin_tools(store: TaskStore) -> list[FunctionTool]:
             "title": title, "description": description, "priority": priority, "tags": tags,
             "recurrence": recurrence, "completed": completed,
         }  # fmt: skip
-        # A function tool can't tell an omitted argument from null, so clearing due_at is
-        # checked against the real MCP server in test_outcomes.py.
         fields["due_at"] = due_at
         task.update({key: value for key, value in fields.items() if value is not None})
+        if due_at == "":  # as the MCP tool: "" removes the due date
+            task["due_at"] = None
         return changed(task, "updated")
 
     return [add_task, list_tasks, complete_task, delete_task, update_task]

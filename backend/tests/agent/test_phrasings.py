@@ -132,7 +132,7 @@ PHRASINGS: list[tuple[str, list[Call], str]] = [
      "'Pay rent' is now high priority."),
     ("reopen call mom", [find("call mom"), ("update_task", {"task_id": 4, "completed": False})],
      "Reopened 'Call mom'"),
-    ("remove the due date from task 1", [("update_task", {"task_id": 1, "due_at": None})],
+    ("remove the due date from task 1", [("update_task", {"task_id": 1, "due_at": ""})],
      "Removed the due date from 'Buy milk'."),
     ("make task 5 repeat weekly", [("update_task", {"task_id": 5, "recurrence": "weekly"})],
      "'Buy bread' now repeats weekly."),

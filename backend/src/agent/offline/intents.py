@@ -173,7 +173,8 @@ def _parse_reschedule(text: str, now: datetime) -> Intent | None:
                    r" (?:of|from|for|on) (?P<ref>.+)", text)  # fmt: skip
     if clear:
         ref = parse_ref(clear.group("ref"))
-        return Intent("update", {"due_at": None}, ref) if ref else None
+        # The MCP contract: update_task(due_at="") removes the due date (null means "unchanged").
+        return Intent("update", {"due_at": ""}, ref) if ref else None
     match = _match(
         r"(?:move|reschedule|postpone|push(?: back)?|defer|delay|bump|shift|"
         r"(?:change|set|update) the (?:due date|deadline|date) (?:of|for|on))"
