@@ -177,3 +177,16 @@ test("works at phone width: tasks and chat as tabs", async ({ page }) => {
   await expect(page.getByTestId("tool-card").filter({ hasText: /Found 1 task/ })).toBeVisible();
   await shot(page, "07-phone-chat");
 });
+
+test("ChatKit mode stays off without CHATKIT_DOMAIN_KEY and the built-in chat is the default", async ({ page }) => {
+  await signUp(page, { name: "Erin", email: uniqueEmail("erin"), password: PASSWORD });
+  await expect(page.getByTestId("chatkit-link")).toHaveCount(0);
+  await page.goto("/chatkit");
+  await expect(page.getByTestId("chatkit-disabled")).toContainText("CHATKIT_DOMAIN_KEY");
+  // Its proxy is as guarded as the rest: no session, no backend call.
+  const anonymous = await page.context().browser()!.newContext({ baseURL: process.env.E2E_BASE_URL });
+  const response = await anonymous.request.post("/api/chatkit", { data: {} });
+  expect(response.status()).toBe(401);
+  expect((await anonymous.request.get("/api/backend/tasks")).status()).toBe(401);
+  await anonymous.close();
+});

@@ -1,7 +1,8 @@
 import { expect, type Page } from "@playwright/test";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
-export const SCREENSHOTS = path.resolve(__dirname, "..", "test-results", "screenshots");
+export const SCREENSHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "test-results", "screenshots");
 
 export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });

@@ -8,10 +8,11 @@ import { randomBytes } from "node:crypto";
 import { cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 import { Client } from "pg";
 
-const FRONTEND = path.resolve(__dirname, "..");
+const FRONTEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BACKEND = path.resolve(FRONTEND, "..", "backend");
 const LOGS = path.join(FRONTEND, "test-results", "e2e-logs");
 const BUILD_INPUTS = ["app", "components", "lib", "proxy.ts", "instrumentation.ts", "next.config.ts", "package-lock.json", "postcss.config.mjs"];

@@ -34,7 +34,7 @@ export function TaskFiltersBar({
           data-testid="task-search"
         />
       </div>
-      <div className="grid grid-cols-2 gap-2 sm:grid-cols-5">
+      <div className="grid grid-cols-2 gap-2 sm:grid-cols-3">
         <div>
           <label htmlFor={`${id}-status`} className={label}>Status</label>
           <select id={`${id}-status`} value={filters.status} onChange={(e) => set("status", e.target.value as StatusFilter)} className={fieldClass} data-testid="filter-status">

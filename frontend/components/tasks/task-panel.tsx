@@ -29,14 +29,17 @@ export function TaskPanel({ version }: { version: number }) {
   const [pendingDelete, setPendingDelete] = useState<PendingDelete | null>(null);
   const [knownTags, setKnownTags] = useState<string[]>([]);
   const requestSeq = useRef(0);
+  const fetching = useRef(false);
   const hasLoaded = useRef(false);
 
   const fetchTasks = useCallback(async (current: TaskFilters, quiet: boolean) => {
     const seq = ++requestSeq.current;
+    fetching.current = true;
     if (!quiet) setLoad({ state: "loading" });
     try {
       const list = await api.listTasks(taskQuery(current));
-      if (seq !== requestSeq.current) return; // a newer request superseded this one
+      if (seq !== requestSeq.current) return; // a newer request or a local change superseded it
+      fetching.current = false;
       setTasks(list.items);
       setTotal(list.total);
       setKnownTags((known) => [...new Set([...known, ...list.items.flatMap((t) => t.tags)])].sort());
@@ -44,9 +47,12 @@ export function TaskPanel({ version }: { version: number }) {
       hasLoaded.current = true;
     } catch (error) {
       if (seq !== requestSeq.current) return;
+      fetching.current = false;
       setLoad({ state: "error", message: error instanceof Error ? error.message : String(error) });
     }
   }, []);
+  const filtersRef = useRef(filters);
+  filtersRef.current = filters;
 
   // Refetch when filters change (search debounced) or when the chat changed tasks (quietly).
   useEffect(() => {
@@ -55,16 +61,23 @@ export function TaskPanel({ version }: { version: number }) {
   }, [filters, version, fetchTasks]);
 
   /** Applies a change now and runs `save`; on failure only that change is rolled back. */
-  const optimistic = useCallback(async (change: Change, save: () => Promise<void>, failure: string) => {
-    setTasks(change.tasks);
-    try {
-      await save();
-    } catch (error) {
-      setTasks((current) => change.undo(current));
-      const reason = error instanceof ApiError ? error.message : "network error";
-      setNotice({ tone: "error", text: `${failure}: ${reason}` });
-    }
-  }, []);
+  const optimistic = useCallback(
+    async (change: Change, save: () => Promise<void>, failure: string) => {
+      // A list response already on its way predates this change: drop it and fetch again after.
+      const supersedes = fetching.current;
+      if (supersedes) requestSeq.current++;
+      setTasks(change.tasks);
+      try {
+        await save();
+      } catch (error) {
+        setTasks((current) => change.undo(current));
+        const reason = error instanceof ApiError ? error.message : "network error";
+        setNotice({ tone: "error", text: `${failure}: ${reason}` });
+      }
+      if (supersedes) void fetchTasks(filtersRef.current, true);
+    },
+    [fetchTasks],
+  );
 
   function add(input: TaskInput) {
     const now = new Date().toISOString();
@@ -102,7 +115,7 @@ export function TaskPanel({ version }: { version: number }) {
         const saved = await api.toggleTask(task.id);
         setTasks((current) => current.map((t) => (t.id === task.id ? saved : t)));
         // A recurring task may have spawned its next occurrence: pick it up.
-        if (saved.completed && saved.recurrence !== "none") void fetchTasks(filters, true);
+        if (saved.completed && saved.recurrence !== "none") void fetchTasks(filtersRef.current, true);
       },
       `Couldn't update '${task.title}'`,
     );
