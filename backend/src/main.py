@@ -8,45 +8,61 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from src.agent import build_model
 from src.api.errors import install_error_handlers
-from src.api.routes import conversations, health, tasks
+from src.api.routes import chat, conversations, health, tasks
 from src.auth.jwks import JWKSVerifier
 from src.core.logging import RequestContextMiddleware, configure_logging
 from src.core.settings import Settings, load_settings_or_exit
 from src.db.engine import create_engine, create_sessionmaker
+from src.mcp.client import MCP_PATH
+from src.mcp.server import build_mcp_server
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings_or_exit()
     configure_logging(settings.log_level)
 
+    engine = create_engine(settings.db)
+    sessionmaker = create_sessionmaker(engine)
+    verifier = JWKSVerifier(
+        jwks_url=settings.jwks_url,
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+    )
+    # Stateless: any replica can serve any MCP request (no session affinity needed), and the
+    # in-process client gets plain JSON answers.
+    mcp_app = build_mcp_server(verifier=verifier, sessionmaker=sessionmaker).http_app(
+        path="/", stateless_http=True, json_response=True
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            engine = create_engine(settings.db)
             stack.push_async_callback(engine.dispose)
-            verifier = JWKSVerifier(
-                jwks_url=settings.jwks_url,
-                issuer=settings.token_issuer,
-                audience=settings.token_audience,
-            )
             stack.push_async_callback(verifier.aclose)
-            app.state.engine = engine
-            app.state.sessionmaker = create_sessionmaker(engine)
-            app.state.verifier = verifier
+            await stack.enter_async_context(mcp_app.lifespan(app))
             yield
 
     app = FastAPI(
         title="todo-chatbot API",
-        summary="Tasks, conversations and the chat assistant; tools served over MCP at /mcp/.",
+        summary="Tasks, conversations and the chat assistant; its tools are served over MCP "
+        f"at {MCP_PATH}.",
         version="0.1.0",
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    app.state.verifier = verifier
+    app.state.model = build_model(settings)
+
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(tasks.router)
+    app.include_router(chat.router)
     app.include_router(conversations.router)
+    app.mount(MCP_PATH.rstrip("/"), mcp_app)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -5,6 +5,7 @@ Tests isolate themselves by using fresh user ids, so one database serves the who
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -13,8 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
+from agents.testing import ScriptedModel
 from fastapi import FastAPI
 
+from src.api.routes.chat import get_model
 from src.core.settings import Settings
 from src.main import create_app
 from tests.support.auth import IdentityProvider
@@ -56,12 +59,30 @@ def make_settings(database_url: str, idp: IdentityProvider, **overrides: Any) ->
 
 @asynccontextmanager
 async def running_app(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    """A fresh app instance with its lifespan running, and a client talking ASGI to it."""
+    """A fresh app instance with its lifespan running, and a client talking ASGI to it.
+
+    The lifespan runs in a task of its own, as under uvicorn: it must start and end in the same
+    task, and pytest may tear a fixture down from another one.
+    """
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def serve() -> None:
+        async with app.router.lifespan_context(app):
+            started.set()
+            await stop.wait()
+
+    server = asyncio.create_task(serve())
+    await asyncio.wait([server, asyncio.create_task(started.wait())], return_when="FIRST_COMPLETED")
+    if server.done():
+        server.result()  # startup failed: raise its error
+    try:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield app, client
+    finally:
+        stop.set()
+        await server
 
 
 @pytest.fixture(scope="session")
@@ -108,3 +129,16 @@ def user(idp: IdentityProvider) -> User:
 @pytest.fixture
 def other_user(idp: IdentityProvider) -> User:
     return new_user(idp)
+
+
+def script(app: FastAPI, *steps: Any) -> ScriptedModel:
+    """Makes `app` answer chats with a ScriptedModel running these steps through the real agent."""
+    model = ScriptedModel(steps)
+    app.dependency_overrides[get_model] = lambda: model
+    return model
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_model(app_and_client: tuple[FastAPI, httpx.AsyncClient]) -> Iterator[None]:
+    yield
+    app_and_client[0].dependency_overrides.pop(get_model, None)

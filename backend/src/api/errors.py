@@ -10,30 +10,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 
 from src.auth.jwks import SigningKeysUnavailable
+from src.db.errors import DATABASE_UNAVAILABLE, is_database_outage
 from src.services.conversations import ConversationNotFound
 from src.services.tasks import TaskNotFound
 
 log = logging.getLogger(__name__)
-
-DATABASE_UNAVAILABLE = "database unavailable, try again shortly"
-
-# Errors that mean "the database cannot be reached right now", not "this request is wrong".
-DATABASE_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.TimeoutError,
-    ConnectionError,
-    TimeoutError,
-)
-
-
-def is_database_outage(exc: BaseException) -> bool:
-    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, DATABASE_CONNECTION_ERRORS) or (
-        isinstance(exc, OSError) and exc.errno is not None
-    )
-
 
 def validation_errors(exc: RequestValidationError) -> list[dict[str, object]]:
     """FastAPI's field errors without echoing the submitted input back."""

@@ -36,6 +36,8 @@ class SigningKeysUnavailable(Exception):
 class AuthenticatedUser:
     id: str
     claims: dict[str, Any] = field(repr=False)
+    # Kept to act as the user towards the app's own MCP server; never logged.
+    token: str = field(repr=False)
 
 
 class JWKSVerifier:
@@ -95,7 +97,7 @@ class JWKSVerifier:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise InvalidToken("token subject is empty")
-        return AuthenticatedUser(id=subject, claims=claims)
+        return AuthenticatedUser(id=subject, claims=claims, token=token)
 
     async def _key_for(self, kid: str | None, algorithm: str) -> jwt.PyJWK:
         if time.monotonic() - self._loaded_at > KEYS_MAX_AGE_SECONDS:

@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from src.api.errors import is_database_outage
+from src.db.errors import is_database_outage
 from src.db.migrations import current_revisions, expected_heads
 
 router = APIRouter(tags=["health"])

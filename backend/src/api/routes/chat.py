@@ -1,0 +1,131 @@
+"""`/api/{user_id}/chat`: one turn with the assistant, as JSON or as a UI message stream."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from agents import Model
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from src.agent import is_offline, model_name
+from src.api.deps import CurrentUser, SettingsDep, UserId
+from src.services import chat as service
+from src.services.chat import AssistantFailed
+
+router = APIRouter(prefix="/api/{user_id}", tags=["chat"])
+
+MESSAGE_MAX = 4000
+
+# Vercel AI SDK's UI message stream protocol, v1 (what `useChat` reads).
+UI_MESSAGE_STREAM_HEADERS = {
+    "cache-control": "no-cache",
+    "connection": "keep-alive",
+    "x-vercel-ai-ui-message-stream": "v1",
+    "x-accel-buffering": "no",
+}
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    conversation_id: int | None = Field(default=None, description="Omit to start a conversation")
+    message: str = Field(min_length=1, max_length=MESSAGE_MAX)
+
+
+class ToolCall(BaseModel):
+    name: str
+    arguments: Any
+    result: Any
+
+
+class ChatResponse(BaseModel):
+    conversation_id: int
+    response: str
+    tool_calls: list[ToolCall]
+
+
+class AssistantInfo(BaseModel):
+    offline: bool = Field(description="True when the offline assistant answers (no API key)")
+    model: str
+
+
+def get_model(request: Request) -> Model:
+    """The process's chat model (tests override this dependency with a scripted one)."""
+    return request.app.state.model
+
+
+ModelDep = Annotated[Model, Depends(get_model)]
+
+
+@router.post(
+    "/chat",
+    response_model=ChatResponse,
+    responses={502: {"description": "The model failed; the user's message is kept"}},
+)
+async def chat(
+    request: Request, user_id: UserId, user: CurrentUser, body: ChatRequest, model: ModelDep
+) -> ChatResponse | JSONResponse:
+    turn = await service.begin_turn(
+        request.app.state.sessionmaker,
+        user_id=user_id,
+        bearer_token=user.token,
+        conversation_id=body.conversation_id,
+        message=body.message,
+    )
+    try:
+        result = await service.run_turn(
+            turn, app=request.app, model=model, sessionmaker=request.app.state.sessionmaker
+        )
+    except AssistantFailed as exc:
+        return JSONResponse(
+            status_code=status.HTTP_502_BAD_GATEWAY,
+            content={"detail": str(exc), "conversation_id": turn.conversation.id},
+        )
+    return ChatResponse(
+        conversation_id=result.conversation_id,
+        response=result.response,
+        tool_calls=[ToolCall(**call) for call in result.tool_calls],
+    )
+
+
+@router.post(
+    "/chat/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "UI message stream"}},
+)
+async def chat_stream(
+    request: Request, user_id: UserId, user: CurrentUser, body: ChatRequest, model: ModelDep
+) -> StreamingResponse:
+    """The same turn as `POST /chat`, streamed as Vercel AI SDK UI message stream v1 (SSE).
+    The conversation id is in the `x-conversation-id` header and in the `start` part's
+    `messageMetadata`."""
+    turn = await service.begin_turn(
+        request.app.state.sessionmaker,
+        user_id=user_id,
+        bearer_token=user.token,
+        conversation_id=body.conversation_id,
+        message=body.message,
+    )
+    parts = service.stream_turn(
+        turn, app=request.app, model=model, sessionmaker=request.app.state.sessionmaker
+    )
+    return StreamingResponse(
+        _server_sent_events(parts),
+        media_type="text/event-stream",
+        headers={**UI_MESSAGE_STREAM_HEADERS, "x-conversation-id": str(turn.conversation.id)},
+    )
+
+
+async def _server_sent_events(parts: AsyncIterator[dict[str, Any]]) -> AsyncIterator[str]:
+    async for part in parts:
+        yield f"data: {json.dumps(part, separators=(',', ':'))}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+@router.get("/assistant", response_model=AssistantInfo)
+async def assistant(_: UserId, settings: SettingsDep) -> AssistantInfo:
+    return AssistantInfo(offline=is_offline(settings), model=model_name(settings))

@@ -1,0 +1,270 @@
+"""Chat through the real agent loop, the in-process MCP server and PostgreSQL; only the model
+is scripted (agents.testing.ScriptedModel)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from agents.testing import ScriptedModel, assistant_message, function_call
+from fastapi import FastAPI
+
+from tests.conftest import User, make_settings, running_app, script
+from tests.support.auth import IdentityProvider
+from tests.support.ui_stream import read_ui_stream
+
+
+async def chat(client: httpx.AsyncClient, user: User, message: str, **extra: Any) -> httpx.Response:
+    return await client.post(
+        user.url("/chat"), json={"message": message, **extra}, headers=user.headers
+    )
+
+
+async def messages(client: httpx.AsyncClient, user: User, conversation_id: int) -> list[dict]:
+    response = await client.get(
+        user.url(f"/conversations/{conversation_id}/messages"), headers=user.headers
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def texts_sent_to_model(model: ScriptedModel) -> list[tuple[str, str]]:
+    call = model.first_call
+    assert call is not None
+    return [(item["role"], item["content"]) for item in call.input if "role" in item]
+
+
+async def test_chat_adds_a_task_through_mcp(
+    app: FastAPI, client: httpx.AsyncClient, user: User
+) -> None:
+    script(
+        app,
+        [function_call("add_task", {"title": "Buy milk", "priority": "high", "tags": ["home"]},
+                       call_id="call-1")],
+        [assistant_message("Added 'Buy milk' with high priority.")],
+    )
+    response = await chat(client, user, "add buy milk, high priority #home")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["response"] == "Added 'Buy milk' with high priority."
+    [call] = body["tool_calls"]
+    assert call["name"] == "add_task"
+    assert call["arguments"] == {"title": "Buy milk", "priority": "high", "tags": ["home"]}
+    assert call["result"]["status"] == "created"
+    assert call["result"]["title"] == "Buy milk"
+
+    tasks = (await client.get(user.url("/tasks"), headers=user.headers)).json()
+    assert [(t["id"], t["title"], t["priority"]) for t in tasks["items"]] == [
+        (call["result"]["task_id"], "Buy milk", "high")]
+
+    stored = await messages(client, user, body["conversation_id"])
+    assert [(m["role"], m["content"]) for m in stored] == [
+        ("user", "add buy milk, high priority #home"),
+        ("assistant", "Added 'Buy milk' with high priority."),
+    ]
+    assert stored[0]["tool_calls"] is None
+    assert stored[1]["tool_calls"] == body["tool_calls"]
+
+    conversations = (await client.get(user.url("/conversations"), headers=user.headers)).json()
+    assert [(c["id"], c["title"]) for c in conversations] == [
+        (body["conversation_id"], "add buy milk, high priority #home")]
+
+
+async def test_conversation_history_reaches_the_model(
+    app: FastAPI, client: httpx.AsyncClient, user: User
+) -> None:
+    script(app, [assistant_message("Hello! What shall I add?")])
+    first = (await chat(client, user, "hi")).json()
+    model = script(app, [assistant_message("Sure.")])
+    second = await chat(client, user, "add eggs", conversation_id=first["conversation_id"])
+    assert second.json()["conversation_id"] == first["conversation_id"]
+    assert texts_sent_to_model(model) == [
+        ("user", "hi"), ("assistant", "Hello! What shall I add?"), ("user", "add eggs")]
+    assert len(await messages(client, user, first["conversation_id"])) == 4
+
+
+async def test_chat_cannot_touch_another_users_tasks(
+    app: FastAPI, client: httpx.AsyncClient, user: User, other_user: User
+) -> None:
+    secret = (await client.post(user.url("/tasks"), json={"title": "A's secret"},
+                                headers=user.headers)).json()
+    # B's assistant is scripted to go after A's task by id and by claiming A's user_id.
+    script(
+        app,
+        [
+            function_call("complete_task", {"task_id": secret["id"]}, call_id="c1"),
+            function_call("delete_task", {"task_id": secret["id"]}, call_id="c2"),
+            function_call("list_tasks", {"status": "all", "user_id": user.id}, call_id="c3"),
+            function_call("add_task", {"title": "planted", "user_id": user.id}, call_id="c4"),
+            function_call("list_tasks", {"status": "all"}, call_id="c5"),
+        ],
+        [assistant_message("I could not do that.")],
+    )
+    response = await chat(client, other_user, "complete and delete task %d" % secret["id"])
+    assert response.status_code == 200, response.text
+    results = {c["name"] + str(i): c["result"] for i, c in enumerate(response.json()["tool_calls"])}
+    assert f"Task {secret['id']} not found" in results["complete_task0"]
+    assert f"Task {secret['id']} not found" in results["delete_task1"]
+    assert "user_id does not match" in results["list_tasks2"]
+    assert "user_id does not match" in results["add_task3"]
+    assert results["list_tasks4"] == []  # B sees only B's (no) tasks
+
+    after = await client.get(user.url(f"/tasks/{secret['id']}"), headers=user.headers)
+    assert after.json() == secret
+    assert (await client.get(user.url("/tasks"), headers=user.headers)).json()["total"] == 1
+
+
+async def test_another_users_conversation_is_not_found(
+    app: FastAPI, client: httpx.AsyncClient, user: User, other_user: User
+) -> None:
+    script(app, [assistant_message("Noted.")])
+    mine = (await chat(client, user, "remember the milk")).json()["conversation_id"]
+    model = script(app, [assistant_message("should not run")])
+    response = await chat(client, other_user, "what did they say?", conversation_id=mine)
+    assert response.status_code == 404
+    assert model.remaining_steps == 1  # the model was never asked
+    assert (await client.get(other_user.url(f"/conversations/{mine}/messages"),
+                             headers=other_user.headers)).status_code == 404
+    assert (await client.delete(other_user.url(f"/conversations/{mine}"),
+                                headers=other_user.headers)).status_code == 404
+    assert len(await messages(client, user, mine)) == 2
+
+
+async def test_streaming_turn_parsed_like_use_chat(
+    app: FastAPI, client: httpx.AsyncClient, user: User
+) -> None:
+    script(
+        app,
+        [function_call("add_task", {"title": "Call the dentist", "due_at": "2030-02-03T09:00:00Z"},
+                       call_id="call-7")],
+        [assistant_message("Added 'Call the dentist' for Feb 3.")],
+    )
+    async with client.stream(
+        "POST", user.url("/chat/stream"), json={"message": "remind me to call the dentist"},
+        headers=user.headers,
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        assert response.headers["x-vercel-ai-ui-message-stream"] == "v1"
+        conversation_id = int(response.headers["x-conversation-id"])
+        message = await read_ui_stream(response)
+
+    assert message.done and message.finished and not message.errors
+    assert message.raw[0]["type"] == "start"
+    assert message.raw[0]["messageMetadata"] == {"conversation_id": conversation_id}
+    assert message.raw[-1]["type"] == "finish"
+    assert message.text == "Added 'Call the dentist' for Feb 3."
+    [tool] = message.tools
+    assert (tool["toolName"], tool["toolCallId"], tool["state"]) == (
+        "add_task", "call-7", "output-available")
+    assert tool["input"] == {"title": "Call the dentist", "due_at": "2030-02-03T09:00:00Z"}
+    assert tool["output"]["status"] == "created"
+    # Steps bracket the model calls; the tool call sits before the text that reports it.
+    kinds = [p["type"] for p in message.raw]
+    assert kinds.index("tool-output-available") < kinds.index("text-start")
+    assert kinds.count("start-step") == kinds.count("finish-step") == 2
+
+    # Persisted exactly like the JSON endpoint.
+    stored = await messages(client, user, conversation_id)
+    assert [(m["role"], m["content"]) for m in stored] == [
+        ("user", "remind me to call the dentist"),
+        ("assistant", "Added 'Call the dentist' for Feb 3."),
+    ]
+    assert stored[1]["tool_calls"] == [
+        {"name": "add_task", "arguments": tool["input"], "result": tool["output"]}]
+
+
+async def test_conversation_resumes_in_a_new_app_instance(
+    app: FastAPI, client: httpx.AsyncClient, user: User, database_url: str, idp: IdentityProvider
+) -> None:
+    script(app, [function_call("add_task", {"title": "Book flights"}, call_id="c1")],
+           [assistant_message("Added 'Book flights'.")])
+    first = (await chat(client, user, "add book flights")).json()
+
+    # A new process: nothing carried over but the database.
+    async with running_app(make_settings(database_url, idp)) as (app2, client2):
+        model = script(app2, [assistant_message("You have 'Book flights' left.")])
+        response = await chat(client2, user, "what's left?", conversation_id=first["conversation_id"])
+        assert response.status_code == 200
+        assert texts_sent_to_model(model) == [
+            ("user", "add book flights"), ("assistant", "Added 'Book flights'."),
+            ("user", "what's left?")]
+        stored = await messages(client2, user, first["conversation_id"])
+        assert [m["role"] for m in stored] == ["user", "assistant", "user", "assistant"]
+        assert stored[1]["tool_calls"][0]["name"] == "add_task"
+
+
+async def test_conversations_newest_first_and_delete(
+    app: FastAPI, client: httpx.AsyncClient, user: User
+) -> None:
+    ids = []
+    for text in ("first", "second", "third"):
+        script(app, [assistant_message("ok")])
+        ids.append((await chat(client, user, text)).json()["conversation_id"])
+    script(app, [assistant_message("ok")])
+    await chat(client, user, "back to the first", conversation_id=ids[0])
+    listed = (await client.get(user.url("/conversations"), headers=user.headers)).json()
+    assert [c["id"] for c in listed] == [ids[0], ids[2], ids[1]]
+    assert set(listed[0]) == {"id", "title", "created_at", "updated_at"}
+
+    deleted = await client.delete(user.url(f"/conversations/{ids[2]}"), headers=user.headers)
+    assert deleted.status_code == 204
+    listed = (await client.get(user.url("/conversations"), headers=user.headers)).json()
+    assert [c["id"] for c in listed] == [ids[0], ids[1]]
+    gone = await client.get(user.url(f"/conversations/{ids[2]}/messages"), headers=user.headers)
+    assert gone.status_code == 404
+
+
+async def test_model_failure_keeps_the_message_and_says_so(
+    app: FastAPI, client: httpx.AsyncClient, user: User
+) -> None:
+    script(app, RuntimeError("upstream model unavailable"))
+    response = await chat(client, user, "add milk")
+    assert response.status_code == 502
+    body = response.json()
+    assert "assistant could not answer" in body["detail"]
+    stored = await messages(client, user, body["conversation_id"])
+    assert [(m["role"], m["content"]) for m in stored] == [("user", "add milk")]
+
+    script(app, RuntimeError("upstream model unavailable"))
+    async with client.stream("POST", user.url("/chat/stream"), json={"message": "add milk"},
+                             headers=user.headers) as streamed:
+        message = await read_ui_stream(streamed)
+    assert message.errors and "assistant could not answer" in message.errors[0]
+    assert message.done
+
+
+async def test_chat_validation(client: httpx.AsyncClient, user: User) -> None:
+    for body, field in [({}, "message"), ({"message": "   "}, "message"),
+                        ({"message": "x" * 4001}, "message"),
+                        ({"message": "hi", "conversation_id": "abc"}, "conversation_id")]:
+        response = await client.post(user.url("/chat"), json=body, headers=user.headers)
+        assert response.status_code == 422, body
+        assert [e["field"] for e in response.json()["detail"]] == [field]
+    assert (await client.get(user.url("/conversations"), headers=user.headers)).json() == []
+
+
+async def test_assistant_reports_offline_without_a_key(client: httpx.AsyncClient, user: User) -> None:
+    response = await client.get(user.url("/assistant"), headers=user.headers)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["offline"] is True
+    assert isinstance(body["model"], str) and body["model"]
+
+
+async def test_offline_assistant_drives_the_real_tools(client: httpx.AsyncClient, user: User) -> None:
+    """No key and no script: the offline assistant answers through the same agent and tools."""
+    added = await chat(client, user, "add buy milk tomorrow, high priority #home")
+    assert added.status_code == 200, added.text
+    [call] = added.json()["tool_calls"]
+    assert call["name"] == "add_task" and call["result"]["status"] == "created"
+    [task] = (await client.get(user.url("/tasks"), headers=user.headers)).json()["items"]
+    assert (task["title"].lower(), task["priority"], task["tags"]) == ("buy milk", "high", ["home"])
+    assert task["due_at"] is not None
+
+    done = await chat(client, user, "mark buy milk as done",
+                      conversation_id=added.json()["conversation_id"])
+    assert done.status_code == 200, done.text
+    assert "complete_task" in [c["name"] for c in done.json()["tool_calls"]]
+    after = (await client.get(user.url(f"/tasks/{task['id']}"), headers=user.headers)).json()
+    assert after["completed"] is True

@@ -1,0 +1,124 @@
+"""The MCP server at /mcp/: identity from the bearer token, tools against the real database."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from src.mcp.client import in_process_mcp_server
+from tests.conftest import User
+
+
+async def call(app: FastAPI, user: User, tool: str, **arguments: Any) -> tuple[bool, Any]:
+    """(is_error, result): the result parsed from the tool's JSON text, or the error text."""
+    async with in_process_mcp_server(app, bearer_token=user.token) as server:
+        result = await server.call_tool(tool, arguments)
+    text = "".join(part.text for part in result.content if part.type == "text")
+    if result.is_error:
+        return True, text
+    return False, json.loads(text)
+
+
+async def test_lists_the_five_task_tools(app: FastAPI, user: User) -> None:
+    async with in_process_mcp_server(app, bearer_token=user.token) as server:
+        tools = {tool.name: tool for tool in await server.list_tools()}
+    assert set(tools) == {"add_task", "list_tasks", "complete_task", "delete_task", "update_task"}
+    add_params = tools["add_task"].input_schema["properties"]
+    assert {"title", "description", "priority", "tags", "due_at", "recurrence", "user_id"} <= set(
+        add_params
+    )
+    assert tools["add_task"].input_schema["required"] == ["title"]
+
+
+async def test_tools_manage_the_callers_tasks(
+    app: FastAPI, client: httpx.AsyncClient, user: User
+) -> None:
+    error, added = await call(
+        app, user, "add_task", title="Buy milk", priority="high", tags=["#Home"],
+        due_at="2030-05-01T09:00:00+00:00",
+    )
+    assert not error
+    assert added["status"] == "created"
+    assert added["title"] == "Buy milk"
+    assert (added["priority"], added["tags"], added["due_at"]) == ("high", ["home"], "2030-05-01T09:00:00Z")
+    task_id = added["task_id"]
+
+    # What the tool did is what the REST API sees.
+    rest = await client.get(user.url(f"/tasks/{task_id}"), headers=user.headers)
+    assert rest.json()["title"] == "Buy milk"
+
+    _, listed = await call(app, user, "list_tasks")
+    assert [t["id"] for t in listed] == [task_id]
+    assert "user_id" not in listed[0]
+
+    _, updated = await call(app, user, "update_task", task_id=task_id, title="Buy oat milk", due_at="")
+    assert (updated["status"], updated["title"], updated["due_at"]) == ("updated", "Buy oat milk", None)
+
+    _, completed = await call(app, user, "complete_task", task_id=task_id)
+    assert completed["status"] == "completed" and completed["completed"] is True
+    assert (await call(app, user, "list_tasks"))[1] == []
+    _, done = await call(app, user, "list_tasks", status="completed")
+    assert [t["title"] for t in done] == ["Buy oat milk"]
+
+    _, deleted = await call(app, user, "delete_task", task_id=task_id)
+    assert (deleted["status"], deleted["task_id"]) == ("deleted", task_id)
+    assert (await client.get(user.url(f"/tasks/{task_id}"), headers=user.headers)).status_code == 404
+
+
+async def test_completing_recurring_task_reports_next_occurrence(app: FastAPI, user: User) -> None:
+    _, added = await call(app, user, "add_task", title="Stand-up", recurrence="daily",
+                          due_at="2030-01-01T09:00:00Z")
+    _, completed = await call(app, user, "complete_task", task_id=added["task_id"])
+    nxt = completed["next_occurrence"]
+    assert (nxt["title"], nxt["completed"], nxt["recurrence"]) == ("Stand-up", False, "daily")
+    _, pending = await call(app, user, "list_tasks")
+    assert [t["id"] for t in pending] == [nxt["id"]]
+
+
+async def test_bad_arguments_are_tool_errors(app: FastAPI, user: User) -> None:
+    error, message = await call(app, user, "add_task", title="")
+    assert error and "title" in message
+    error, message = await call(app, user, "update_task", task_id=1)
+    assert error and "Nothing to change" in message
+    error, message = await call(app, user, "complete_task", task_id=987654321)
+    assert error and "Task 987654321 not found" in message
+
+
+async def test_cannot_reach_another_users_tasks(app: FastAPI, user: User, other_user: User) -> None:
+    _, added = await call(app, user, "add_task", title="A's secret")
+    task_id = added["task_id"]
+    for tool, arguments in [
+        ("complete_task", {"task_id": task_id}),
+        ("delete_task", {"task_id": task_id}),
+        ("update_task", {"task_id": task_id, "title": "pwned"}),
+    ]:
+        error, message = await call(app, other_user, tool, **arguments)
+        assert error and f"Task {task_id} not found" in message, (tool, message)
+    _, listed = await call(app, other_user, "list_tasks", status="all")
+    assert listed == []
+    # Claiming to be A through the user_id argument is refused outright.
+    for tool, arguments in [
+        ("list_tasks", {"user_id": user.id}),
+        ("add_task", {"title": "planted", "user_id": user.id}),
+        ("delete_task", {"task_id": task_id, "user_id": user.id}),
+    ]:
+        error, message = await call(app, other_user, tool, **arguments)
+        assert error and "user_id does not match" in message, (tool, message)
+    # A's own user_id is accepted, and A's task is untouched.
+    error, mine = await call(app, user, "list_tasks", user_id=user.id)
+    assert not error and [(t["title"], t["completed"]) for t in mine] == [("A's secret", False)]
+
+
+async def test_http_endpoint_requires_a_valid_token(client: httpx.AsyncClient, idp) -> None:  # type: ignore[no-untyped-def]
+    request = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+    missing = await client.post("/mcp/", json=request, headers=headers)
+    assert missing.status_code == 401
+    expired = idp.token("someone", expires_in=-120)
+    rejected = await client.post(
+        "/mcp/", json=request, headers={**headers, "authorization": f"Bearer {expired}"}
+    )
+    assert rejected.status_code == 401
