@@ -128,6 +128,48 @@ is built from: Kubernetes expands $(POSTGRESQL_PASSWORD) because it is defined f
 {{- end }}
 {{- end }}
 
+{{/*
+The ConfigMaps' data. Helpers, not files, so the Deployments hash exactly what their pods read.
+*/}}
+{{- define "todo-chatbot.backendConfig" -}}
+ENVIRONMENT: {{ .Values.app.environment | quote }}
+DEBUG: {{ .Values.app.debug | toString | quote }}
+LOG_LEVEL: {{ .Values.app.logLevel | quote }}
+CORS_ORIGINS: {{ include "todo-chatbot.origins" (dict "ctx" . "extra" .Values.app.corsOrigins) | quote }}
+# The backend fetches the JWT signing keys from the frontend inside the cluster.
+BETTER_AUTH_URL: {{ include "todo-chatbot.frontendUrl" . | quote }}
+JWT_ISSUER: {{ include "todo-chatbot.jwtIssuer" . | quote }}
+JWT_AUDIENCE: {{ include "todo-chatbot.jwtAudience" . | quote }}
+{{- with .Values.app.openai.model }}
+OPENAI_MODEL: {{ . | quote }}
+{{- end }}
+{{- with .Values.app.openai.baseUrl }}
+OPENAI_BASE_URL: {{ . | quote }}
+{{- end }}
+{{- end }}
+
+{{- define "todo-chatbot.frontendConfig" -}}
+ENVIRONMENT: {{ .Values.app.environment | quote }}
+# Read at run time by the server-side proxy: one image serves every environment.
+BACKEND_URL: {{ include "todo-chatbot.backendUrl" . | quote }}
+# What the browser opens; Better Auth checks request origins against it.
+BETTER_AUTH_URL: {{ .Values.app.publicUrl | quote }}
+BETTER_AUTH_TRUSTED_ORIGINS: {{ include "todo-chatbot.origins" (dict "ctx" . "extra" .Values.app.trustedOrigins) | quote }}
+JWT_ISSUER: {{ include "todo-chatbot.jwtIssuer" . | quote }}
+JWT_AUDIENCE: {{ include "todo-chatbot.jwtAudience" . | quote }}
+# Next.js binds to $HOSTNAME, which the kubelet sets to the pod name: listen on every address.
+HOSTNAME: "0.0.0.0"
+PORT: "3000"
+{{- end }}
+
+{{/*
+What the pods' checksum/secret hashes: the secret values the user gave. Generated values never
+change after the first install, and existingSecret is outside the chart's view.
+*/}}
+{{- define "todo-chatbot.secretChecksum" -}}
+{{- toJson .Values.secrets | sha256sum }}
+{{- end }}
+
 {{/* Volumes and mounts for a writable /tmp on a read-only root filesystem. */}}
 {{- define "todo-chatbot.tmpVolume" -}}
 - name: tmp
