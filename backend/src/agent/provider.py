@@ -25,16 +25,21 @@ from .offline import Clock, OfflineAssistantModel, utc_now
 DEFAULT_MODEL = "gpt-4o-mini"
 
 
+def _text_setting(settings: Any, name: str) -> str | None:
+    """A setting's text (a SecretStr unwrapped); blank counts as unset."""
+    value = getattr(settings, name, None)
+    if value is not None and hasattr(value, "get_secret_value"):
+        value = value.get_secret_value()
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
 def _api_key(settings: Any) -> str | None:
-    key = getattr(settings, "openai_api_key", None)
-    if key is not None and hasattr(key, "get_secret_value"):
-        key = key.get_secret_value()
-    return str(key).strip() or None if key is not None else None
+    return _text_setting(settings, "openai_api_key")
 
 
 def _base_url(settings: Any) -> str | None:
-    url = getattr(settings, "openai_base_url", None)
-    return str(url).strip() or None if url else None
+    return _text_setting(settings, "openai_base_url")
 
 
 def is_offline(settings: Any) -> bool:
@@ -44,7 +49,7 @@ def is_offline(settings: Any) -> bool:
 def model_name(settings: Any) -> str:
     if is_offline(settings):
         return OFFLINE_MODEL_NAME
-    return (getattr(settings, "openai_model", None) or "").strip() or DEFAULT_MODEL
+    return _text_setting(settings, "openai_model") or DEFAULT_MODEL
 
 
 def build_model(settings: Any, *, clock: Clock = utc_now) -> Model:

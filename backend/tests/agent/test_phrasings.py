@@ -90,6 +90,9 @@ PHRASINGS: list[tuple[str, list[Call], str]] = [
                       "due_before": "2026-11-25T23:59:59+00:00"})],
      "- #1 Buy milk"),
     ("show my todo list", [("list_tasks", {"status": "pending"})], "pending tasks (4)"),
+    ("what still needs to be done?", [("list_tasks", {"status": "pending"})], "pending tasks (4)"),
+    ("what is high priority", [("list_tasks", {"status": "pending", "priority": "high"})],
+     "- #1 Buy milk"),
     # Completing
     ("mark buy milk as done", [find("buy milk"), ("complete_task", {"task_id": 1})],
      "Marked 'Buy milk' as done."),

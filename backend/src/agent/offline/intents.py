@@ -259,6 +259,13 @@ _LIST_SUBJECT = re.compile(
 )
 
 
+_DONE_WORDS = re.compile(r"\b(?:completed|finished|done|did i (?:do|finish|complete))\b")
+_NOT_DONE_WORDS = re.compile(
+    r"\bnot (?:yet )?(?:done|finished|completed)\b|\b(?:undone|unfinished|incomplete)\b|"
+    r"\bto be (?:done|finished|completed)\b"
+)
+
+
 def _parse_list(text: str, now: datetime) -> Intent | None:
     search = _match(r"(?:search|find|look for|look up|lookup)(?: for)?(?: (?:my |the )?"
                     rf"{_TASK_NOUN}(?: (?:about|with|matching|containing|called|named))?)? (?P<q>.+)",
@@ -275,10 +282,7 @@ def _parse_list(text: str, now: datetime) -> Intent | None:
     lowered = text.lower()
     args: dict[str, Any] = {"status": "pending"}
     words: list[str] = []
-    if re.search(r"\b(?:completed|finished|done|did i (?:do|finish|complete))\b", lowered) and not re.search(
-        r"\b(?:not|un)(?:done|finished|completed)|\bto be done\b|\bnot (?:done|finished|completed)\b",
-        lowered,
-    ):
+    if _DONE_WORDS.search(lowered) and not _NOT_DONE_WORDS.search(lowered):
         args["status"] = "completed"
     elif re.search(r"\b(?:all|every|everything)\b", lowered):
         args["status"] = "all"
