@@ -224,9 +224,6 @@ this, so `helm template`, `helm install` and `helm lint` all stop at the first p
 {{- $v := .Values }}
 {{- $env := $v.app.environment }}
 {{- $external := or $v.secrets.databaseUrl $v.existingSecret }}
-{{- if and $v.postgresql.enabled $v.secrets.databaseUrl }}
-{{- fail "secrets.databaseUrl and postgresql.enabled are both set: use the external database (postgresql.enabled=false) or the in-chart one (secrets.databaseUrl empty)" }}
-{{- end }}
 {{- if eq $env "production" }}
 {{- if not $external }}
 {{- fail "secrets.databaseUrl is required in production (app.environment=production): pass --set secrets.databaseUrl='postgresql://USER:PASSWORD@HOST/DB?sslmode=require' (e.g. Neon's direct URL), or name a Secret holding DATABASE_URL in existingSecret" }}
