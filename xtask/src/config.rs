@@ -264,8 +264,13 @@ impl Source<'_> {
         let snippet = self.text[line_start..line_end].trim_end().to_owned();
         let end = span.end.clamp(start, line_end);
         let underline = (column - 1)..(column - 1 + self.text[start..end].chars().count());
+        // Relative to where the user is, as compilers print paths.
+        let cwd = std::env::current_dir().ok().and_then(|d| Utf8PathBuf::from_path_buf(d).ok());
+        let path = cwd
+            .and_then(|cwd| self.path.strip_prefix(&cwd).ok().map(Utf8Path::to_owned))
+            .unwrap_or_else(|| self.path.to_owned());
         ConfigError {
-            path: self.path.to_owned(),
+            path,
             line,
             column,
             key: key.to_owned(),
@@ -395,7 +400,7 @@ fn image_from_raw(
     let context = root.join(image.context.get_ref());
     if !context.is_dir() {
         return Err(src
-            .error(image.context.span(), &format!("images.{k}.context"), format!("directory {context} does not exist"))
+            .error(image.context.span(), &format!("images.{k}.context"), format!("directory {} does not exist", shown(root, &context)))
             .help("`context` is the build context directory, relative to infra.toml"));
     }
     let (dockerfile, span) = match &image.dockerfile {
@@ -404,7 +409,7 @@ fn image_from_raw(
     };
     if !dockerfile.is_file() {
         return Err(src
-            .error(span, &format!("images.{k}.dockerfile"), format!("{dockerfile} does not exist"))
+            .error(span, &format!("images.{k}.dockerfile"), format!("{} does not exist", shown(root, &dockerfile)))
             .help("`dockerfile` is relative to the context (default: Dockerfile); a missing Dockerfile is never skipped"));
     }
     let tag = match &image.tag {
@@ -449,6 +454,11 @@ fn image_from_raw(
             build_seconds: budget(&image.budgets.build_seconds, "build_seconds")?,
         },
     })
+}
+
+/// A path as the user wrote it: relative to infra.toml's directory.
+fn shown<'p>(root: &Utf8Path, path: &'p Utf8Path) -> &'p Utf8Path {
+    path.strip_prefix(root).unwrap_or(path)
 }
 
 fn valid_repository(name: &str) -> bool {
@@ -601,7 +611,7 @@ fn release_from_raw(
     let chart = root.join(raw.chart.get_ref());
     if !chart.join("Chart.yaml").is_file() {
         return Err(src
-            .error(raw.chart.span(), "release.chart", format!("{chart}/Chart.yaml does not exist"))
+            .error(raw.chart.span(), "release.chart", format!("{}/Chart.yaml does not exist", shown(root, &chart)))
             .help("`chart` is the chart directory, relative to infra.toml"));
     }
     let mut release_images = BTreeMap::new();
@@ -691,7 +701,7 @@ fn environment_from_raw(
         let path = root.join(file.get_ref());
         if !path.is_file() {
             return Err(src
-                .error(file.span(), &key("values"), format!("{path} does not exist"))
+                .error(file.span(), &key("values"), format!("{} does not exist", shown(root, &path)))
                 .help("values files are relative to infra.toml"));
         }
         values.push(path);
