@@ -13,5 +13,7 @@ export default defineConfig({
   test: {
     include: ["tests/unit/**/*.test.{ts,tsx}"],
     environment: "node",
+    // The machine is shared with builds: generous time for the first, cold DOM test.
+    testTimeout: 20_000,
   },
 });

@@ -149,10 +149,12 @@ export function ChatThread({
           onChange={(e) => setInput(e.target.value)}
           onKeyDown={onKeyDown}
           rows={1}
-          placeholder="Message the assistant…  (Enter to send)"
+          placeholder="Message the assistant…"
+          aria-describedby={`${chatKey}-hint`}
           className="max-h-40 min-h-10 flex-1 resize-none rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900"
           data-testid="chat-input"
         />
+        <span id={`${chatKey}-hint`} className="sr-only">Enter sends, Shift+Enter adds a line.</span>
         {busy ? (
           <button type="button" onClick={() => void stop()} className="rounded-md border border-slate-300 px-3 py-2 text-sm dark:border-slate-700" data-testid="chat-stop">
             Stop

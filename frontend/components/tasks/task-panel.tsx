@@ -164,6 +164,13 @@ export function TaskPanel({ version }: { version: number }) {
     setPendingDelete(null);
   }
 
+  // Confirmations fade on their own; errors stay until dismissed.
+  useEffect(() => {
+    if (notice?.tone !== "info") return;
+    const timer = setTimeout(() => setNotice(null), 4000);
+    return () => clearTimeout(timer);
+  }, [notice]);
+
   // Leaving the page inside the undo window still deletes the task.
   useEffect(() => {
     if (!pendingDelete) return;
