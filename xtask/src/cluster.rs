@@ -99,6 +99,11 @@ impl<'a> Cluster<'a> {
         for tool in tools {
             require_tool(tool)?;
         }
+        self.reachable()
+    }
+
+    /// The kubeconfig exists and the API server answers.
+    pub fn reachable(&self) -> Result<()> {
         if let Some(kubeconfig) = &self.env.kubeconfig {
             if !kubeconfig.is_file() {
                 bail!("{kubeconfig} does not exist: {}", self.start_hint());

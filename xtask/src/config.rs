@@ -4,6 +4,9 @@
 //! offending key with file, line and column: unknown keys, wrong types, missing contexts,
 //! Dockerfiles, charts and values files, unknown or cyclic `depends_on`, bad tag schemes.
 
+// A ConfigError carries the offending line to show; it is built once per run, at most.
+#![allow(clippy::result_large_err)]
+
 use std::{collections::BTreeMap, fmt, ops::Range};
 
 use anyhow::Result;

@@ -13,7 +13,7 @@ pub fn base_images(text: &str, build_args: &BTreeMap<String, String>) -> Vec<Str
     let mut seen_from = false;
     let add = |image: String, stages: &[String], images: &mut Vec<String>| {
         let lower = image.to_ascii_lowercase();
-        let is_stage = stages.iter().any(|s| *s == lower) || image.parse::<usize>().is_ok();
+        let is_stage = stages.contains(&lower) || image.parse::<usize>().is_ok();
         if !image.is_empty() && lower != "scratch" && !is_stage && !images.contains(&image) {
             images.push(image);
         }

@@ -48,7 +48,7 @@ fn plan(config: &Config, env: &Environment, args: &PlanArgs, report: &mut Report
         report.images.push(image_report(p));
     }
     if args.timings {
-        print_timings(&plans);
+        print_timings(&config.root, &plans);
     }
     println!();
     println!("  release {}", release_change(config, env, &plans));
@@ -71,7 +71,7 @@ fn image_report(p: &ImagePlan) -> ImageReport {
     }
 }
 
-fn print_timings(plans: &[ImagePlan]) {
+fn print_timings(root: &camino::Utf8Path, plans: &[ImagePlan]) {
     println!("\n  {:<10} {:>7} {:>10} {:>9} {:>10}  ignore file", "image", "files", "bytes", "hashing", "MB/s");
     for p in plans {
         let rate = if p.hash_seconds > 0.0 { p.bytes as f64 / 1e6 / p.hash_seconds } else { 0.0 };
@@ -82,7 +82,7 @@ fn print_timings(plans: &[ImagePlan]) {
             megabytes(p.bytes),
             p.hash_seconds,
             rate,
-            p.ignore_file.as_deref().unwrap_or("(none)")
+            p.ignore_file.as_deref().map_or("(none)", |f| f.strip_prefix(&format!("{root}/")).unwrap_or(f))
         );
     }
 }
@@ -93,12 +93,12 @@ fn release_change(config: &Config, env: &Environment, plans: &[ImagePlan]) -> St
     let release = &config.release;
     let cluster = Cluster::new(config, env);
     let name = format!("{} (namespace {})", release.name, release.namespace);
-    if let Err(err) = crate::cluster::require_tool("helm") {
-        return format!("{name}: unknown ({err:#})");
+    if let Err(err) = crate::cluster::require_tool("helm").and_then(|_| cluster.reachable()) {
+        return format!("{name}: unknown; {}; `up` would stop at preflight", first_line(&err));
     }
     let status = match cluster.release_status() {
         Ok(status) => status,
-        Err(err) => return format!("{name}: cluster not reachable ({}); `up` would stop at preflight", first_line(&err)),
+        Err(err) => return format!("{name}: unknown; {}", first_line(&err)),
     };
     let Some((revision, status)) = status else { return format!("{name}: install (not installed yet)") };
     let deployed = match up::deployed_values(&cluster) {
