@@ -1,0 +1,223 @@
+//! The pipeline's figures: `plan` and no-op `build`/`up` wall time (our own binary, as the user
+//! types it), hashing throughput against `sha256sum` over the very same files, the rebuild after
+//! one backend file changes; and the image and deployment figures `build` and `up` recorded.
+
+use std::{
+    process::{Command, Stdio},
+    time::Instant,
+};
+
+use anyhow::{bail, Context, Result};
+use camino::{Utf8Path, Utf8PathBuf};
+
+use super::{median, Ctx, Results};
+use crate::{
+    cmd::test::docker_answers,
+    config, hash, process,
+    report::{Report, State},
+};
+
+/// A file the rebuild measurement adds to the backend's context, removed when it ends.
+const TOUCHED: &str = "backend/src/_bench_touch.py";
+
+pub fn measure(ctx: &Ctx, results: &mut Results) -> Result<()> {
+    hashing(ctx, results)?;
+    let env = environment(ctx)?;
+    results.facts.insert("pipeline.environment".into(), env.clone());
+
+    let mut plan = Vec::new();
+    for _ in 0..ctx.budget.samples {
+        plan.push(timed(&mut xtask(ctx, &["plan", "--env", &env]))?);
+    }
+    let plan = median(&mut plan);
+    results.set("pipeline.plan_s", plan);
+    eprintln!("    plan --env {env}: {plan:.2} s");
+
+    let report = Report::load(&ctx.root, "plan")?.context("plan wrote no report")?;
+    let unbuilt: Vec<_> = report.images.iter().filter(|i| i.action != "would skip").map(|i| i.key.clone()).collect();
+    if !unbuilt.is_empty() {
+        let why = format!("images not built yet ({}): run `cargo xtask build` first", unbuilt.join(", "));
+        for key in ["pipeline.noop_build_s", "pipeline.noop_up_s", "pipeline.rebuild_one_file_s"] {
+            results.unmeasured.insert(key.into(), why.clone());
+        }
+        eprintln!("    no-op build/up and rebuild not measured: {why}");
+        return Ok(());
+    }
+    let build = timed(&mut xtask(ctx, &["build", "--env", &env]))?;
+    results.set("pipeline.noop_build_s", build);
+    eprintln!("    no-op build: {build:.2} s");
+
+    match State::load(&ctx.root)?.deploys.get(&env) {
+        Some(_) => {
+            let up = timed(&mut xtask(ctx, &["up", "--env", &env]))?;
+            results.set("pipeline.noop_up_s", up);
+            eprintln!("    no-op up --env {env}: {up:.2} s");
+        }
+        None => {
+            let why = format!("nothing deployed to `{env}` yet: run `cargo xtask up --env {env}` first");
+            results.unmeasured.insert("pipeline.noop_up_s".into(), why);
+        }
+    }
+    rebuild_one_file(ctx, &env, results)
+}
+
+/// Our snapshot (walk, .dockerignore, sha256 of every file) against `sha256sum` over the same
+/// files; both warm, best of the samples.
+fn hashing(ctx: &Ctx, results: &mut Results) -> Result<()> {
+    let config = config::load(&ctx.config_path)?;
+    let (mut ours, mut theirs, mut bytes, mut files) = (0.0, 0.0, 0u64, 0usize);
+    for image in &config.images {
+        let mut best = f64::INFINITY;
+        let mut snapshot = None;
+        for _ in 0..ctx.budget.samples.max(3) {
+            let s = hash::snapshot(&image.context, &image.dockerfile)?;
+            best = best.min(s.elapsed.as_secs_f64());
+            snapshot = Some(s);
+        }
+        let snapshot = snapshot.unwrap();
+        let paths: Vec<&String> =
+            snapshot.entries.iter().filter(|(_, e)| e.kind == hash::Kind::File).map(|(p, _)| p).collect();
+        let mut best_sum = f64::INFINITY;
+        for _ in 0..ctx.budget.samples.max(3) {
+            best_sum = best_sum.min(sha256sum(&image.context, &paths)?);
+        }
+        eprintln!(
+            "    hash {}: {} files, {:.1} MB: ours {:.1} ms, sha256sum {:.1} ms",
+            image.key,
+            snapshot.files,
+            snapshot.bytes as f64 / 1e6,
+            best * 1e3,
+            best_sum * 1e3
+        );
+        ours += best;
+        theirs += best_sum;
+        bytes += snapshot.bytes;
+        files += snapshot.files;
+    }
+    results.set("pipeline.hash_files", files as f64);
+    results.set("pipeline.hash_mb", bytes as f64 / 1e6);
+    results.set("pipeline.hash_mb_s", bytes as f64 / 1e6 / ours);
+    results.set("pipeline.sha256sum_mb_s", bytes as f64 / 1e6 / theirs);
+    Ok(())
+}
+
+/// Seconds `sha256sum` takes over these files (relative to `dir`), in as few processes as the
+/// argument limit allows.
+fn sha256sum(dir: &Utf8Path, paths: &[&String]) -> Result<f64> {
+    let start = Instant::now();
+    for chunk in paths.chunks(2000) {
+        let mut cmd = Command::new("sha256sum");
+        cmd.arg("--").args(chunk.iter().map(|p| p.as_str())).current_dir(dir).stdin(Stdio::null());
+        process::echo(&cmd);
+        let out = cmd.stdout(Stdio::null()).status().context("cannot run sha256sum")?;
+        if !out.success() {
+            bail!("sha256sum failed in {dir}");
+        }
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// The environment to measure: the one deployed to last, else `local` (the local Docker engine),
+/// else infra.toml's default.
+fn environment(ctx: &Ctx) -> Result<String> {
+    let config = config::load(&ctx.config_path)?;
+    let state = State::load(&ctx.root)?;
+    if let Some((env, _)) = state.deploys.iter().max_by(|a, b| a.1.deployed_at.cmp(&b.1.deployed_at)) {
+        return Ok(env.clone());
+    }
+    docker_answers().map_err(anyhow::Error::msg)?;
+    Ok(if config.environments.contains_key("local") { "local".into() } else { config.default_environment })
+}
+
+/// Adds one file to the backend's context, builds everything, and checks only the backend
+/// rebuilt; then removes the file and the image built from it.
+fn rebuild_one_file(ctx: &Ctx, env: &str, results: &mut Results) -> Result<()> {
+    let touched = Touched::create(&ctx.root.join(TOUCHED))?;
+    let seconds = timed(&mut xtask(ctx, &["build", "--env", env]))?;
+    drop(touched);
+    let report = Report::load(&ctx.root, "build")?.context("build wrote no report")?;
+    let rebuilt: Vec<_> = report.images.iter().filter(|i| i.action == "built").collect();
+    let names: Vec<_> = rebuilt.iter().map(|i| i.key.as_str()).collect();
+    results.set("pipeline.rebuild_one_file_s", seconds);
+    results.facts.insert("pipeline.rebuilt".into(), names.join(", "));
+    eprintln!("    rebuild after one backend file changed: {seconds:.1} s, rebuilt: {}", names.join(", "));
+    for image in &rebuilt {
+        // The image of a file that no longer exists is garbage; the previous tag is current again.
+        let mut rmi = Command::new("docker");
+        rmi.args(["rmi", &image.reference]).stdin(Stdio::null());
+        let _ = process::read(&mut rmi);
+    }
+    Ok(())
+}
+
+struct Touched(Utf8PathBuf);
+
+impl Touched {
+    fn create(path: &Utf8Path) -> Result<Touched> {
+        std::fs::write(path, "# Written by `cargo xtask bench` to measure a one-file rebuild; removed after.\n")
+            .with_context(|| format!("cannot write {path}"))?;
+        Ok(Touched(path.to_owned()))
+    }
+}
+
+impl Drop for Touched {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn xtask(ctx: &Ctx, args: &[&str]) -> Command {
+    let exe = std::env::current_exe().unwrap_or_else(|_| "cargo-xtask".into());
+    let mut cmd = Command::new(exe);
+    cmd.args(args).arg("--config").arg(&ctx.config_path).current_dir(&ctx.root).stdin(Stdio::null());
+    cmd
+}
+
+/// Wall seconds of a command that must succeed; its output is kept for the error message.
+fn timed(cmd: &mut Command) -> Result<f64> {
+    let start = Instant::now();
+    process::read(cmd)?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// Image sizes and build times, and the last deployment, from what `build` and `up` recorded.
+pub fn deployment(root: &Utf8Path, config_path: &Utf8Path, results: &mut Results) {
+    let (Ok(config), Ok(state)) = (config::load(config_path), State::load(root)) else {
+        results.unmeasured.insert("deployment".into(), "infra.toml or target/xtask/state.json unreadable".into());
+        return;
+    };
+    for image in &config.images {
+        let prefix = format!("{}:", image.name);
+        let last = state
+            .builds
+            .iter()
+            .filter(|(reference, _)| reference.starts_with(&prefix))
+            .max_by(|a, b| a.1.built_at.cmp(&b.1.built_at));
+        match last {
+            Some((reference, build)) => {
+                results.set(&format!("image.{}.size_mb", image.key), build.size_bytes as f64 / 1e6);
+                results.set(&format!("image.{}.build_s", image.key), build.seconds);
+                results.facts.insert(format!("image.{}", image.key), format!("{reference}, built {}", build.built_at));
+            }
+            None => {
+                results.unmeasured.insert(
+                    format!("image.{}", image.key),
+                    "no build recorded in target/xtask/state.json: run `cargo xtask build`".into(),
+                );
+            }
+        }
+    }
+    match state.deploys.iter().max_by(|a, b| a.1.deployed_at.cmp(&b.1.deployed_at)) {
+        Some((env, deploy)) => {
+            results.set("deploy.seconds", deploy.deploy_seconds);
+            results.set("deploy.revision", deploy.revision as f64);
+            results.facts.insert("deploy".into(), format!("environment `{env}`, revision {}, {}", deploy.revision, deploy.deployed_at));
+        }
+        None => {
+            results.unmeasured.insert(
+                "deploy".into(),
+                "no deployment recorded in target/xtask/state.json: run `cargo xtask up`".into(),
+            );
+        }
+    }
+}
