@@ -37,6 +37,7 @@ class TaskRef:
 
     task_id: int | None = None
     words: str | None = None
+    every: bool = False  # "all of them": changes are made one task at a time
 
     def describe(self) -> str:
         return f"task {self.task_id}" if self.task_id is not None else f"'{self.words}'"
@@ -58,7 +59,12 @@ _TASK_NOUN = r"(?:tasks?|todos?|to-dos?|items?|reminders?)"
 _FILLER_START = re.compile(r"^(?:the|my|a|an|that|this|task|todo|to-do|item)\s+", re.IGNORECASE)
 # A reference never starts like a question: "what tasks are done" lists, it completes nothing.
 _QUESTION = re.compile(
-    r"(?:what|which|how|who|when|where|why|show|list|any|anything|do|did|have|has|are|is|all)\b",
+    r"(?:what|which|how|who|when|where|why|show|list|any|anything|do|did|have|has|are|is)\b",
+    re.IGNORECASE,
+)
+_EVERY_TASK = re.compile(
+    r"(?:all|everything|every(?:thing| task| one)?|each one)(?: (?:of )?(?:my |the |them|these))?"
+    rf"(?: ?{_TASK_NOUN})?",
     re.IGNORECASE,
 )
 _FILLER_END = re.compile(r"\s+(?:task|todo|to-do|item|one|reminder)$", re.IGNORECASE)
@@ -76,6 +82,8 @@ def parse_request(text: str, now: datetime) -> Intent:
 def parse_ref(text: str) -> TaskRef | None:
     """'task 3', '#3', '3' → by id; 'the dentist task' → by the words 'dentist'."""
     text = text.strip().strip("\"'“”‘’").strip()
+    if _EVERY_TASK.fullmatch(text):
+        return TaskRef(every=True)
     number = re.fullmatch(
         rf"(?:(?:the\s+)?{_TASK_NOUN}\s*)?(?:number\s+|no\.?\s*)?#?(\d+)", text, re.IGNORECASE
     )
@@ -92,8 +100,8 @@ def parse_ref(text: str) -> TaskRef | None:
 def _normalize(text: str) -> str:
     text = text.replace("’", "'").replace("‘", "'")
     text = re.sub(r"\s+", " ", text).strip()
-    text = re.sub(r"^(?:(?:please|pls|plz|can you|could you|would you|hey|ok|okay),?\s+)+", "",
-                  text, flags=re.IGNORECASE)  # fmt: skip
+    text = re.sub(r"^(?:(?:please|pls|plz|can you|could you|would you|hey|hi|hello|ok|okay)[,!]?\s+)+",
+                  "", text, flags=re.IGNORECASE)  # fmt: skip
     return re.sub(r"(?:\s*(?:,?\s*please|[.!?]))+$", "", text, flags=re.IGNORECASE).strip()
 
 
@@ -190,7 +198,7 @@ def _parse_reschedule(text: str, now: datetime) -> Intent | None:
         return None
     when = match.group("when")
     due, leftover = parse_due(when, now)
-    ref = parse_ref(match.group("ref"))
+    ref = parse_ref(re.sub(r"\s+back$", "", match.group("ref"), flags=re.IGNORECASE))
     if due is None or ref is None or (exact_date_only and leftover):
         return None
     return Intent("update", {"due_at": due.isoformat() if due else None}, ref)
@@ -254,12 +262,13 @@ _LIST_START = re.compile(
 )
 _LIST_SUBJECT = re.compile(
     r"\b(?:tasks?|todos?|to-dos?|list|left|remaining|due|overdue|pending|plate|agenda|"
-    r"do i have|to do|completed|finished|done|have i|priority|urgent|important)\b",
+    r"do i have|to do|completed|finished|done|have i|i did|priority|urgent|important|everything|"
+    r"should i do|next)\b",
     re.IGNORECASE,
 )
 
 
-_DONE_WORDS = re.compile(r"\b(?:completed|finished|done|did i (?:do|finish|complete))\b")
+_DONE_WORDS = re.compile(r"\b(?:completed|finished|done|did i (?:do|finish|complete)|i did)\b")
 _NOT_DONE_WORDS = re.compile(
     r"\bnot (?:yet )?(?:done|finished|completed)\b|\b(?:undone|unfinished|incomplete)\b|"
     r"\bto be (?:done|finished|completed)\b"
@@ -309,7 +318,7 @@ def _parse_list(text: str, now: datetime) -> Intent | None:
 def _due_filter(lowered: str, now: datetime, args: dict[str, Any]) -> str:
     """Adds due_before/due_after for 'overdue', 'due today', 'this week'…; returns the words."""
     today = now.date()
-    if re.search(r"\boverdue|past due|late\b", lowered):
+    if re.search(r"\b(?:overdue|past due|late)\b", lowered):
         args["due_before"] = now.isoformat()
         args["status"] = "pending"
         return "that are overdue"

@@ -74,6 +74,8 @@ def next_step(transcript: Transcript, now: datetime) -> Step:
     if intent.kind == "clear_completed":
         return _clear_completed(exchanges)
     if intent.kind in _ON_TASK and intent.ref is not None:
+        if intent.ref.every:
+            return _say(replies.one_at_a_time())
         return _on_task(intent, intent.ref, exchanges, now)
     return _say(replies.not_understood(transcript.message))
 

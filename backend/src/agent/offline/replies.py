@@ -49,6 +49,14 @@ def not_understood(message: str) -> str:
     )
 
 
+def one_at_a_time() -> str:
+    return (
+        "I change one task at a time: name it by its number (“complete task 3”) or by words of "
+        "its title (“mark buy milk as done”). To remove every finished task, say “clear "
+        "completed tasks”."
+    )
+
+
 def task_details(task: Mapping[str, Any], now: datetime, *, note: str = "") -> list[str]:
     """The parts worth saying about a task: due date, priority, tags, repeat."""
     parts: list[str] = []
