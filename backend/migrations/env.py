@@ -61,7 +61,10 @@ def _is_at_head(connection: Connection) -> bool:
 
 
 def _target_is_head() -> bool:
-    target = context.get_revision_argument()  # already resolved: "head" arrives as "0001"
+    try:
+        target = context.get_revision_argument()  # already resolved: "head" arrives as "0001"
+    except KeyError:
+        return False  # a command without a destination (`current`, `stamp`, …)
     targets = set(target) if isinstance(target, tuple) else {target}
     return targets == HEADS or targets <= {"head", "heads"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,7 +13,7 @@ from src.core.settings import DatabaseConnection
 
 def create_engine(db: DatabaseConnection) -> AsyncEngine:
     if db.is_sqlite:
-        path = db.url.split(":///", 1)[1]
+        path = make_url(db.url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(db.url, connect_args={"timeout": 15})

@@ -44,7 +44,8 @@ class IdentityProvider:
     """Serves `/api/auth/jwks` like Better Auth and mints tokens like its JWT plugin."""
 
     def __init__(self) -> None:
-        self.keys: list[SigningKey] = [SigningKey()]
+        # Better Auth's default (EdDSA) first; its RS256 and ES256 key types are served too.
+        self.keys: list[SigningKey] = [SigningKey("EdDSA"), SigningKey("RS256"), SigningKey("ES256")]
         self.jwks_requests = 0
         provider = self
 

@@ -1,0 +1,77 @@
+"""Alembic: safe when many processes upgrade at once, and the SQLite embedded default works."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.conftest import make_settings, new_user, running_app
+from tests.support.auth import IdentityProvider
+from tests.support.database import alembic, create_database, drop_database
+
+PROCESSES = 3
+
+
+@pytest.fixture
+def empty_database() -> Iterator[str]:
+    url = create_database()
+    yield url
+    drop_database(url)
+
+
+def run_concurrently(database_url: str, count: int) -> list[tuple[int, str]]:
+    processes = [alembic("upgrade", "head", database_url=database_url) for _ in range(count)]
+    return [(p.wait(timeout=180), p.communicate()[0]) for p in processes]
+
+
+async def test_concurrent_upgrades_on_an_empty_database(empty_database: str) -> None:
+    results = await asyncio.to_thread(run_concurrently, empty_database, PROCESSES)
+    for code, output in results:
+        assert code == 0, output
+    # Exactly one process ran the migration; the others waited for the lock and found it done
+    # (or arrived after it and saw the database at head without locking at all).
+    ran = [output for _, output in results if "Running upgrade  -> 0001" in output]
+    assert len(ran) == 1, [output for _, output in results]
+
+    connection = await asyncpg.connect(empty_database)
+    try:
+        versions = await connection.fetch("SELECT version_num FROM alembic_version")
+        tables = {r["tablename"] for r in await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    finally:
+        await connection.close()
+    assert [v["version_num"] for v in versions] == ["0001"]
+    assert {"task", "conversation", "message", "alembic_version"} <= tables
+
+    again = await asyncio.to_thread(run_concurrently, empty_database, 1)
+    for code, output in again:
+        assert code == 0 and "already at head" in output, output
+
+
+async def test_sqlite_embedded_default(tmp_path: Path, idp: IdentityProvider) -> None:
+    url = f"sqlite:///{tmp_path}/nested/todo.db"
+    process = alembic("upgrade", "head", database_url=url)
+    output, _ = await asyncio.to_thread(process.communicate, timeout=180)
+    assert process.returncode == 0, output
+    assert (tmp_path / "nested" / "todo.db").exists()
+
+    user = new_user(idp)
+    async with running_app(make_settings(url, idp)) as (_, client):
+        assert (await client.get("/ready")).status_code == 200
+        for title, tags, due in [("Buy milk", ["home"], "2030-01-02T10:00:00+02:00"),
+                                 ("Report", ["work"], None), ("Bake", ["home"], "2030-01-01T00:00:00Z")]:
+            created = await client.post(user.url("/tasks"), headers=user.headers,
+                                        json={"title": title, "tags": tags, "due_at": due})
+            assert created.status_code == 201, created.text
+        page = (await client.get(user.url("/tasks"), params={"tag": "home", "sort": "due"},
+                                 headers=user.headers)).json()
+        assert [t["title"] for t in page["items"]] == ["Bake", "Buy milk"]
+        assert page["items"][1]["due_at"] == "2030-01-02T08:00:00Z"  # stored and read as UTC
+        everything = (await client.get(user.url("/tasks"), params={"sort": "due", "order": "desc"},
+                                       headers=user.headers)).json()
+        assert [t["title"] for t in everything["items"]] == ["Buy milk", "Bake", "Report"]

@@ -1,0 +1,60 @@
+"""Configuration: the URLs people paste work, and a bad value stops start-up with one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from src.core.settings import DEFAULT_SQLITE_PATH, Settings, database_connection
+from tests.support.database import BACKEND_DIR
+
+
+@pytest.mark.parametrize(
+    ("raw", "url", "connect_args"),
+    [
+        ("postgres://u:p@db.example:5432/todo", "postgresql+asyncpg://u:p@db.example:5432/todo",
+         {"timeout": 5.0}),
+        ("postgresql://u:p@ep-x.neon.tech/neondb?sslmode=require&channel_binding=require",
+         "postgresql+asyncpg://u:p@ep-x.neon.tech/neondb", {"ssl": "require", "timeout": 5.0}),
+        ("postgresql+asyncpg://u@h/db?connect_timeout=2&application_name=todo",
+         "postgresql+asyncpg://u@h/db?application_name=todo", {"timeout": 2.0}),
+        ("sqlite:////var/lib/todo.db", "sqlite+aiosqlite:////var/lib/todo.db", {}),
+        (None, f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}", {}),
+    ],
+)
+def test_database_urls(raw: str | None, url: str, connect_args: dict) -> None:
+    connection = database_connection(raw)
+    assert (connection.url, connection.connect_args) == (url, connect_args)
+
+
+def test_derived_auth_settings() -> None:
+    settings = Settings(_env_file=None, better_auth_url="https://todo.example/",  # type: ignore[call-arg]
+                        cors_origins="https://a.example/, https://b.example", jwt_audience="todo-api")
+    assert settings.jwks_url == "https://todo.example/api/auth/jwks"
+    assert settings.token_issuer == "https://todo.example"
+    assert settings.token_audience == "todo-api"
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DATABASE_URL", "mysql://u@h/db", "DATABASE_URL: unsupported scheme 'mysql'"),
+        ("DATABASE_URL", "postgresql://h/db?sslmode=maybe", "DATABASE_URL: sslmode='maybe'"),
+        ("LOG_LEVEL", "chatty", "LOG_LEVEL: Input should be 'DEBUG'"),
+        ("BETTER_AUTH_URL", "not a url", "BETTER_AUTH_URL: Input should be a valid URL"),
+        ("ENVIRONMENT", "prod", "ENVIRONMENT: Input should be 'development'"),
+    ],
+)
+def test_invalid_settings_stop_start_up_with_one_line(variable: str, value: str, message: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "LOG_LEVEL"}}
+    result = subprocess.run(
+        [sys.executable, "-c", "from src.core.settings import load_settings_or_exit as f; f()"],
+        cwd=BACKEND_DIR, env={**env, variable: value}, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"configuration error: {message}"), result.stderr
