@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 
 import { Client } from "pg";
 
-const FRONTEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const FRONTEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BACKEND = path.resolve(FRONTEND, "..", "backend");
 const LOGS = path.join(FRONTEND, "test-results", "e2e-logs");
 const BUILD_INPUTS = ["app", "components", "lib", "proxy.ts", "instrumentation.ts", "next.config.ts", "package-lock.json", "postcss.config.mjs"];
@@ -23,7 +23,7 @@ export interface Stack {
   stop: () => Promise<void>;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -68,7 +68,7 @@ function run(name: string, command: string, args: string[], cwd: string, env: No
   });
 }
 
-function start(name: string, command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): ChildProcess {
+export function start(name: string, command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): ChildProcess {
   const log = createWriteStream(path.join(LOGS, `${name}.log`));
   const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   child.stdout?.pipe(log);
@@ -76,7 +76,7 @@ function start(name: string, command: string, args: string[], cwd: string, env: 
   return child;
 }
 
-async function waitFor(url: string, child: ChildProcess, name: string, timeoutMs = 120_000): Promise<void> {
+export async function waitFor(url: string, child: ChildProcess, name: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see test-results/e2e-logs/${name}.log`);
@@ -91,7 +91,7 @@ async function waitFor(url: string, child: ChildProcess, name: string, timeoutMs
   throw new Error(`${name} not ready at ${url} after ${timeoutMs / 1000}s; see test-results/e2e-logs/${name}.log`);
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
+export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   try {
@@ -110,31 +110,53 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/** A fresh, uniquely named database on the server of `adminUrl` (a superuser URL). */
+export async function createDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `todo_e2e_${randomBytes(4).toString("hex")}`;
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const cleanup = new Client({ connectionString: adminUrl });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await cleanup.end();
+    },
+  };
+}
+
+/** The built standalone server with this environment (BETTER_AUTH_SECRET random unless given). */
+export function startFrontend(name: string, port: number, env: NodeJS.ProcessEnv): ChildProcess {
+  return start(name, process.execPath, [path.join(FRONTEND, ".next", "standalone", "server.js")], FRONTEND, {
+    BETTER_AUTH_SECRET: randomBytes(32).toString("base64"),
+    ...env,
+    NODE_ENV: "production",
+    PORT: String(port),
+    HOSTNAME: "127.0.0.1",
+  });
+}
+
 export async function startStack(adminUrl: string): Promise<Stack> {
   mkdirSync(LOGS, { recursive: true });
   ensureBuild();
 
-  const dbName = `todo_e2e_${randomBytes(4).toString("hex")}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  await admin.end();
-  const databaseUrl = new URL(adminUrl);
-  databaseUrl.pathname = `/${dbName}`;
+  const { url: databaseUrl, drop } = await createDatabase(adminUrl);
 
   const [backendPort, frontendPort] = [await freePort(), await freePort()];
   const baseUrl = `http://127.0.0.1:${frontendPort}`;
   const backendUrl = `http://127.0.0.1:${backendPort}`;
   const { OPENAI_API_KEY: _key, OPENAI_BASE_URL: _base, ...inherited } = process.env;
-  const shared = { ...inherited, DATABASE_URL: databaseUrl.toString(), BETTER_AUTH_URL: baseUrl, ENVIRONMENT: "development" };
+  const shared = { ...inherited, DATABASE_URL: databaseUrl, BETTER_AUTH_URL: baseUrl, ENVIRONMENT: "development" };
 
   const children: ChildProcess[] = [];
   const stop = async () => {
     await Promise.all(children.map(stopProcess));
-    const cleanup = new Client({ connectionString: adminUrl });
-    await cleanup.connect();
-    await cleanup.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await cleanup.end();
+    await drop();
   };
 
   try {
@@ -143,14 +165,7 @@ export async function startStack(adminUrl: string): Promise<Stack> {
     const backend = start("backend", "uv", ["run", "uvicorn", "src.main:app", "--host", "127.0.0.1", "--port", String(backendPort)], BACKEND, backendEnv);
     children.push(backend);
 
-    const frontend = start("frontend", process.execPath, [path.join(FRONTEND, ".next", "standalone", "server.js")], FRONTEND, {
-      ...shared,
-      NODE_ENV: "production",
-      PORT: String(frontendPort),
-      HOSTNAME: "127.0.0.1",
-      BACKEND_URL: backendUrl,
-      BETTER_AUTH_SECRET: randomBytes(32).toString("base64"),
-    });
+    const frontend = startFrontend("frontend", frontendPort, { ...shared, BACKEND_URL: backendUrl });
     children.push(frontend);
 
     await waitFor(`${backendUrl}/health`, backend, "backend");
