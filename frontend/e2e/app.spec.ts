@@ -190,3 +190,36 @@ test("ChatKit mode stays off without CHATKIT_DOMAIN_KEY and the built-in chat is
   expect((await anonymous.request.get("/api/backend/tasks")).status()).toBe(401);
   await anonymous.close();
 });
+
+test("chat: a failed reply can be retried, conversations can be started anew and deleted", async ({ page }) => {
+  await signUp(page, { name: "Finn", email: uniqueEmail("finn"), password: PASSWORD });
+
+  // The backend fails once: the error is shown with a retry that then succeeds.
+  let failures = 1;
+  await page.route("**/api/backend/chat/stream", async (route) => {
+    if (failures-- > 0) return route.fulfill({ status: 502, json: { detail: "The assistant is unavailable right now." } });
+    return route.continue();
+  });
+  await chat(page, "add buy bread");
+  await expect(page.getByTestId("chat-error")).toContainText("The assistant is unavailable right now.");
+  await page.getByTestId("chat-retry").click();
+  await expect(page.getByTestId("tool-card").filter({ hasText: /Added '.*bread.*'/i })).toBeVisible();
+  await expect(page.getByTestId("chat-error")).toHaveCount(0);
+  await expect(taskItem(page, /bread/i)).toBeVisible();
+
+  // A new chat starts empty and becomes a second conversation, listed first.
+  await page.getByTestId("new-chat").click();
+  await expect(page.getByTestId("chat-message-user")).toHaveCount(0);
+  await chat(page, "what's left?");
+  await expect(page.getByTestId("tool-card").filter({ hasText: "Found 1 task" })).toBeVisible();
+  await expect(page.getByTestId("conversation-item")).toHaveCount(2);
+  await expect(page.getByTestId("conversation-item").first()).toContainText(/what's left/i);
+
+  // Deleting asks first, then removes it for good.
+  await page.getByTestId("conversation-delete").first().click();
+  await page.getByTestId("conversation-delete-confirm").click();
+  await expect(page.getByTestId("conversation-item")).toHaveCount(1);
+  await page.reload();
+  await expect(page.getByTestId("conversation-item")).toHaveCount(1);
+  await expect(page.getByTestId("conversation-item")).toContainText(/bread/i);
+});
