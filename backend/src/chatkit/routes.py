@@ -24,7 +24,9 @@ router = APIRouter(prefix="/api/{user_id}", tags=["chatkit"])
         422: {"description": "Not a ChatKit request"},
     },
 )
-async def chatkit(request: Request, user_id: UserId, user: CurrentUser, model: ModelDep) -> Response:
+async def chatkit(
+    request: Request, user_id: UserId, user: CurrentUser, model: ModelDep
+) -> Response:
     server = TodoChatKitServer(
         app=request.app, model=model, sessionmaker=request.app.state.sessionmaker
     )
@@ -34,7 +36,9 @@ async def chatkit(request: Request, user_id: UserId, user: CurrentUser, model: M
     except ValidationError as exc:
         return JSONResponse(
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-            content={"detail": exc.errors(include_url=False, include_context=False, include_input=False)},
+            content={
+                "detail": exc.errors(include_url=False, include_context=False, include_input=False)
+            },
         )
     except NotFoundError as exc:
         return JSONResponse(status_code=status.HTTP_404_NOT_FOUND, content={"detail": str(exc)})

@@ -7,8 +7,6 @@ from collections.abc import AsyncIterator
 
 from agents import Model, Runner
 from chatkit.agents import AgentContext, stream_agent_response
-from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
-from chatkit.store import NotFoundError
 from chatkit.types import (
     AssistantMessageItem,
     ChatKitReq,
@@ -25,6 +23,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import ASGIApp
 
+from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
+from chatkit.store import NotFoundError
 from src.agent import build_agent
 from src.mcp.client import in_process_mcp_server
 from src.services.chat import HISTORY_MESSAGES, MAX_AGENT_TURNS, tool_calls_of

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatkit.store import NotFoundError, Store
 from chatkit.types import (
     AssistantMessageContent,
     AssistantMessageItem,
@@ -31,6 +30,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from chatkit.store import NotFoundError, Store
 from src.models.conversation import CONVERSATION_TITLE_MAX, Conversation, Message, Role
 from src.services import conversations
 from src.services.conversations import ConversationNotFound
@@ -77,13 +77,19 @@ def _number(value: str, prefix: str, kind: str) -> int:
 def thread_of(conversation: Conversation) -> ThreadMetadata:
     assert conversation.id is not None
     return ThreadMetadata(
-        id=thread_id_of(conversation.id), title=conversation.title, created_at=conversation.created_at
+        id=thread_id_of(conversation.id),
+        title=conversation.title,
+        created_at=conversation.created_at,
     )
 
 
 def item_of(message: Message, thread_id: str) -> ThreadItem:
     assert message.id is not None
-    common = {"id": item_id_of(message.id), "thread_id": thread_id, "created_at": message.created_at}
+    common = {
+        "id": item_id_of(message.id),
+        "thread_id": thread_id,
+        "created_at": message.created_at,
+    }
     if message.role == Role.USER:
         return UserMessageItem(
             **common,
@@ -97,7 +103,9 @@ def text_of(item: UserMessageItem | AssistantMessageItem) -> str:
     parts = [
         part.text
         for part in item.content
-        if isinstance(part, UserMessageTextContent | UserMessageTagContent | AssistantMessageContent)
+        if isinstance(
+            part, UserMessageTextContent | UserMessageTagContent | AssistantMessageContent
+        )
     ]
     text = "".join(parts)
     if isinstance(item, UserMessageItem) and item.quoted_text:
@@ -152,7 +160,9 @@ class ConversationStore(Store[ChatKitContext]):
         async with self._sessionmaker() as session:
             rows = list((await session.exec(statement.order_by(key).limit(limit + 1))).all())
         threads = [thread_of(row) for row in rows[:limit]]
-        return Page(data=threads, has_more=len(rows) > limit, after=threads[-1].id if threads else None)
+        return Page(
+            data=threads, has_more=len(rows) > limit, after=threads[-1].id if threads else None
+        )
 
     async def delete_thread(self, thread_id: str, context: ChatKitContext) -> None:
         async with self._sessionmaker() as session:
@@ -184,7 +194,9 @@ class ConversationStore(Store[ChatKitContext]):
         items = [item_of(row, thread_id) for row in rows[:limit]]
         return Page(data=items, has_more=len(rows) > limit, after=items[-1].id if items else None)
 
-    async def add_thread_item(self, thread_id: str, item: ThreadItem, context: ChatKitContext) -> None:
+    async def add_thread_item(
+        self, thread_id: str, item: ThreadItem, context: ChatKitContext
+    ) -> None:
         if not isinstance(item, UserMessageItem | AssistantMessageItem):
             return
         user = isinstance(item, UserMessageItem)
@@ -217,7 +229,9 @@ class ConversationStore(Store[ChatKitContext]):
         async with self._sessionmaker() as session:
             return item_of(await self._message(session, thread_id, item_id, context), thread_id)
 
-    async def delete_thread_item(self, thread_id: str, item_id: str, context: ChatKitContext) -> None:
+    async def delete_thread_item(
+        self, thread_id: str, item_id: str, context: ChatKitContext
+    ) -> None:
         async with self._sessionmaker() as session:
             message = await self._message(session, thread_id, item_id, context)
             await session.delete(message)

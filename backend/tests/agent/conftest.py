@@ -9,8 +9,16 @@ from agents import Runner
 
 from src.agent import build_agent, build_model
 
-from .standins import ModelSettings, RunTurn, TaskStore, Turn, at, fixed_clock, standin_tools, tool_calls
-
+from .standins import (
+    ModelSettings,
+    RunTurn,
+    TaskStore,
+    Turn,
+    at,
+    fixed_clock,
+    standin_tools,
+    tool_calls,
+)
 
 
 @pytest.fixture

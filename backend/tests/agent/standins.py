@@ -15,7 +15,6 @@ from typing import Any, Literal
 
 from agents import FunctionTool, function_tool
 
-
 # A Tuesday afternoon: "tomorrow" is Wednesday the 25th, "next friday" the 27th.
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 

@@ -17,16 +17,22 @@ from tests.conftest import User
 from .standins import ModelSettings, Turn, at, fixed_clock, tool_calls
 
 
-async def chat(app: FastAPI, user: User, message: str, history: list[dict[str, Any]] | None = None) -> Turn:
+async def chat(
+    app: FastAPI, user: User, message: str, history: list[dict[str, Any]] | None = None
+) -> Turn:
     async with in_process_mcp_server(app, bearer_token=user.token) as mcp:
         agent = build_agent(
-            model=build_model(ModelSettings(), clock=fixed_clock), mcp_servers=[mcp], clock=fixed_clock
+            model=build_model(ModelSettings(), clock=fixed_clock),
+            mcp_servers=[mcp],
+            clock=fixed_clock,
         )
         result = await Runner.run(agent, [*(history or []), {"role": "user", "content": message}])
     return Turn(tool_calls(result.new_items), str(result.final_output))
 
 
-async def tasks_of(client: httpx.AsyncClient, user: User, status: str = "all") -> list[dict[str, Any]]:
+async def tasks_of(
+    client: httpx.AsyncClient, user: User, status: str = "all"
+) -> list[dict[str, Any]]:
     response = await client.get(user.url("/tasks"), params={"status": status}, headers=user.headers)
     assert response.status_code == 200, response.text
     return response.json()["items"]
@@ -42,7 +48,9 @@ def same_moment(value: str | None, expected: str) -> bool:
     return value is not None and datetime.fromisoformat(value) == datetime.fromisoformat(expected)
 
 
-async def test_add_then_complete_by_title(app: FastAPI, client: httpx.AsyncClient, user: User) -> None:
+async def test_add_then_complete_by_title(
+    app: FastAPI, client: httpx.AsyncClient, user: User
+) -> None:
     added = await chat(app, user, "add buy milk tomorrow, high priority #home")
     assert added.reply == "Added 'Buy milk' — due tomorrow, high priority, #home."
     [task] = await tasks_of(client, user)
@@ -123,8 +131,15 @@ async def test_ambiguous_words_ask_and_change_nothing(
     assert "2 tasks match 'buy' — which one do you mean?" in first.reply
     assert all(not t["completed"] for t in await tasks_of(client, user))
 
-    history = [{"role": "user", "content": "mark buy as done"}, {"role": "assistant", "content": first.reply}]
-    listed = [int(line.split()[1].lstrip("#")) for line in first.reply.splitlines() if line.startswith("- #")]
+    history = [
+        {"role": "user", "content": "mark buy as done"},
+        {"role": "assistant", "content": first.reply},
+    ]
+    listed = [
+        int(line.split()[1].lstrip("#"))
+        for line in first.reply.splitlines()
+        if line.startswith("- #")
+    ]
     second = await chat(app, user, "the second one", history)
     chosen = {milk["id"]: "Buy milk", bread["id"]: "Buy bread"}[listed[1]]
     assert second.reply == f"Marked '{chosen}' as done."
@@ -132,7 +147,9 @@ async def test_ambiguous_words_ask_and_change_nothing(
     assert done == [chosen]
 
 
-async def test_listing_reads_the_database(app: FastAPI, client: httpx.AsyncClient, user: User) -> None:
+async def test_listing_reads_the_database(
+    app: FastAPI, client: httpx.AsyncClient, user: User
+) -> None:
     await create(client, user, title="Pay rent", due_at=at(7), priority="high")
     await create(client, user, title="Read a book")
     finished = await create(client, user, title="Call mom")
@@ -144,7 +161,10 @@ async def test_listing_reads_the_database(app: FastAPI, client: httpx.AsyncClien
     assert "Call mom" not in left.reply
 
     done = await chat(app, user, "show completed tasks")
-    assert done.reply.splitlines() == ["Here is your completed task (1):", f"- ✓ #{finished['id']} Call mom"]
+    assert done.reply.splitlines() == [
+        "Here is your completed task (1):",
+        f"- ✓ #{finished['id']} Call mom",
+    ]
 
 
 async def test_another_users_task_is_out_of_reach(

@@ -82,7 +82,9 @@ async def test_each_model_response_streams_in_protocol_order(store: TaskStore) -
 
 
 async def test_streamed_and_plain_runs_answer_alike(store: TaskStore) -> None:
-    _, streamed = await stream_turn(TaskStore(tasks=[dict(t) for t in store.tasks]), "show all my tasks")
+    _, streamed = await stream_turn(
+        TaskStore(tasks=[dict(t) for t in store.tasks]), "show all my tasks"
+    )
     plain = await Runner.run(
         build_agent(
             model=build_model(ModelSettings(), clock=fixed_clock),

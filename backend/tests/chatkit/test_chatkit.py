@@ -39,23 +39,42 @@ def chatkit_app(app_and_client: tuple[FastAPI, httpx.AsyncClient]) -> Iterator[F
 
 
 @pytest.fixture
-def client(chatkit_app: FastAPI, app_and_client: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
+def client(
+    chatkit_app: FastAPI, app_and_client: tuple[FastAPI, httpx.AsyncClient]
+) -> httpx.AsyncClient:
     return app_and_client[1]
 
 
 def user_input(text: str) -> dict[str, Any]:
-    return {"content": [{"type": "input_text", "text": text}], "attachments": [], "inference_options": {}}
+    return {
+        "content": [{"type": "input_text", "text": text}],
+        "attachments": [],
+        "inference_options": {},
+    }
+
+
+def add_message(thread_id: str, text: str) -> dict[str, Any]:
+    return {
+        "type": "threads.add_user_message",
+        "params": {"thread_id": thread_id, "input": user_input(text)},
+    }
 
 
 async def send(client: httpx.AsyncClient, user: User, request: dict[str, Any]) -> httpx.Response:
     return await client.post(user.url("/chatkit"), json=request, headers=user.headers)
 
 
-async def stream(client: httpx.AsyncClient, user: User, request: dict[str, Any]) -> list[dict[str, Any]]:
+async def stream(
+    client: httpx.AsyncClient, user: User, request: dict[str, Any]
+) -> list[dict[str, Any]]:
     response = await send(client, user, request)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/event-stream")
-    return [json.loads(line[len("data: "):]) for line in response.text.splitlines() if line.startswith("data: ")]
+    return [
+        json.loads(line[len("data: ") :])
+        for line in response.text.splitlines()
+        if line.startswith("data: ")
+    ]
 
 
 def done_items(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -67,8 +86,12 @@ def assistant_text(events: list[dict[str, Any]]) -> str:
     return "".join(part["text"] for part in message["content"])
 
 
-async def new_thread(client: httpx.AsyncClient, user: User, text: str) -> tuple[str, list[dict[str, Any]]]:
-    events = await stream(client, user, {"type": "threads.create", "params": {"input": user_input(text)}})
+async def new_thread(
+    client: httpx.AsyncClient, user: User, text: str
+) -> tuple[str, list[dict[str, Any]]]:
+    events = await stream(
+        client, user, {"type": "threads.create", "params": {"input": user_input(text)}}
+    )
     assert events[0]["type"] == "thread.created"
     return events[0]["thread"]["id"], events
 
@@ -93,7 +116,10 @@ async def test_new_thread_with_the_offline_assistant(client: httpx.AsyncClient, 
     assert (task["title"], task["priority"]) == ("Buy milk", "high")
     conversation_id = int(thread_id.removeprefix("conv_"))
     [conversation] = await rest(client, user, "/conversations")
-    assert (conversation["id"], conversation["title"]) == (conversation_id, "add buy milk tomorrow, high priority")
+    assert (conversation["id"], conversation["title"]) == (
+        conversation_id,
+        "add buy milk tomorrow, high priority",
+    )
     stored = await rest(client, user, f"/conversations/{conversation_id}/messages")
     assert [(m["role"], m["content"]) for m in stored] == [
         ("user", "add buy milk tomorrow, high priority"),
@@ -115,10 +141,7 @@ async def test_scripted_turns_see_the_thread_history(
 
     thread_id, first = await new_thread(client, user, "add pay rent")
     assert assistant_text(first) == "Added 'Pay rent'."
-    second = await stream(
-        client, user,
-        {"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": user_input("what did I ask?")}},
-    )  # fmt: skip
+    second = await stream(client, user, add_message(thread_id, "what did I ask?"))
 
     assert assistant_text(second) == "You asked me to add 'Pay rent'."
     last = model.last_call
@@ -136,25 +159,44 @@ async def test_reading_renaming_and_deleting_threads(client: httpx.AsyncClient, 
     older, _ = await new_thread(client, user, "hi")
     thread_id, _ = await new_thread(client, user, "what's left?")
 
-    thread = (await send(client, user, {"type": "threads.get_by_id", "params": {"thread_id": thread_id}})).json()
+    thread = (
+        await send(client, user, {"type": "threads.get_by_id", "params": {"thread_id": thread_id}})
+    ).json()
     assert [i["type"] for i in thread["items"]["data"]] == ["user_message", "assistant_message"]
     assert all(i["id"].startswith("msg_") for i in thread["items"]["data"])
 
     listed = (await send(client, user, {"type": "threads.list", "params": {"limit": 1}})).json()
     assert [t["id"] for t in listed["data"]] == [thread_id] and listed["has_more"] is True
-    rest_of = (await send(client, user, {"type": "threads.list", "params": {"after": listed["after"]}})).json()
+    rest_of = (
+        await send(client, user, {"type": "threads.list", "params": {"after": listed["after"]}})
+    ).json()
     assert [t["id"] for t in rest_of["data"]] == [older]
 
-    page = (await send(client, user, {"type": "items.list", "params": {"thread_id": thread_id, "limit": 1, "order": "asc"}})).json()
+    page = (
+        await send(
+            client,
+            user,
+            {"type": "items.list", "params": {"thread_id": thread_id, "limit": 1, "order": "asc"}},
+        )
+    ).json()
     assert [i["type"] for i in page["data"]] == ["user_message"] and page["has_more"] is True
 
-    renamed = await send(client, user, {"type": "threads.update", "params": {"thread_id": thread_id, "title": "Groceries"}})
+    renamed = await send(
+        client,
+        user,
+        {"type": "threads.update", "params": {"thread_id": thread_id, "title": "Groceries"}},
+    )
     assert renamed.status_code == 200 and renamed.json()["title"] == "Groceries"
-    assert [c["title"] for c in await rest(client, user, "/conversations")][0] == "Groceries"
+    newest = (await rest(client, user, "/conversations"))[0]
+    assert newest["title"] == "Groceries"
 
-    deleted = await send(client, user, {"type": "threads.delete", "params": {"thread_id": thread_id}})
+    deleted = await send(
+        client, user, {"type": "threads.delete", "params": {"thread_id": thread_id}}
+    )
     assert deleted.status_code == 200
-    assert [c["id"] for c in await rest(client, user, "/conversations")] == [int(older.removeprefix("conv_"))]
+    assert [c["id"] for c in await rest(client, user, "/conversations")] == [
+        int(older.removeprefix("conv_"))
+    ]
 
 
 async def test_another_users_thread_is_not_found(
@@ -162,11 +204,10 @@ async def test_another_users_thread_is_not_found(
 ) -> None:
     thread_id, _ = await new_thread(client, user, "add secret plan")
 
-    read = await send(client, other_user, {"type": "threads.get_by_id", "params": {"thread_id": thread_id}})
-    write = await send(
-        client, other_user,
-        {"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": user_input("delete task 1")}},
-    )  # fmt: skip
+    read = await send(
+        client, other_user, {"type": "threads.get_by_id", "params": {"thread_id": thread_id}}
+    )
+    write = await send(client, other_user, add_message(thread_id, "delete task 1"))
     listed = (await send(client, other_user, {"type": "threads.list", "params": {}})).json()
 
     assert (read.status_code, write.status_code) == (404, 404)
@@ -183,5 +224,7 @@ async def test_bad_requests(client: httpx.AsyncClient, user: User) -> None:
     no_token = await client.post(user.url("/chatkit"), json={"type": "threads.list", "params": {}})
     assert no_token.status_code == 401
 
-    bad_id = await send(client, user, {"type": "threads.get_by_id", "params": {"thread_id": "thr_x"}})
+    bad_id = await send(
+        client, user, {"type": "threads.get_by_id", "params": {"thread_id": "thr_x"}}
+    )
     assert bad_id.status_code == 404

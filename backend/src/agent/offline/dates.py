@@ -55,9 +55,11 @@ def _month_number(word: str) -> int:
 
 
 _WEEKDAY = r"(?P<weekday>" + "|".join(WEEKDAYS) + r")"
-_MONTH = r"(?P<month>" + "|".join(
-    sorted({*MONTHS, *_MONTH_ABBREVIATIONS, "sept"}, key=len, reverse=True)
-) + r")\.?"
+_MONTH = (
+    r"(?P<month>"
+    + "|".join(sorted({*MONTHS, *_MONTH_ABBREVIATIONS, "sept"}, key=len, reverse=True))
+    + r")\.?"
+)
 _ORDINAL = r"(?P<dom>[0-3]?\d)(?:st|nd|rd|th)?"
 _AMOUNT = r"(?P<amount>\d+|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
 # A connector before a date belongs to it: "due friday", "by tomorrow", "on the 5th".
@@ -71,10 +73,16 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ("today", r"\b(?:today|tonight|this\s+(?P<part>morning|afternoon|evening))\b"),
         ("tomorrow", r"\b(?:tomorrow|tmrw|tmr)(?:\s+(?P<part>morning|afternoon|evening|night))?\b"),
         ("relative", r"\bin\s+" + _AMOUNT + r"\s+(?P<unit>minute|min|hour|hr|day|week|month)s?\b"),
-        ("next_period", r"\b(?P<which>next|this|(?:the\s+)?end\s+of(?:\s+the)?)\s+(?P<period>week|month|weekend)\b"),
+        (
+            "next_period",
+            r"\b(?P<which>next|this|(?:the\s+)?end\s+of(?:\s+the)?)\s+(?P<period>week|month|weekend)\b",
+        ),
         ("weekday", r"\b(?:(?P<which>next|this|coming|this\s+coming)\s+)?" + _WEEKDAY + r"\b"),
         ("month_day", r"\b" + _MONTH + r"\s+" + _ORDINAL + r"\b(?:,?\s+(?P<year>\d{4})\b)?"),
-        ("day_month", r"\b" + _ORDINAL + r"\s+(?:of\s+)?" + _MONTH + r"(?:,?\s+(?P<year>\d{4})\b)?"),
+        (
+            "day_month",
+            r"\b" + _ORDINAL + r"\s+(?:of\s+)?" + _MONTH + r"(?:,?\s+(?P<year>\d{4})\b)?",
+        ),
         ("day_of_month", r"\bthe\s+(?P<dom>[0-3]?\d)(?:st|nd|rd|th)\b"),
     ]
 ]
@@ -82,8 +90,11 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 _TIME_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (name, re.compile(pattern, re.IGNORECASE))
     for name, pattern in [
-        ("ampm", r"(?:\b(?:at|@|by|around)\s*)?\b(?P<h>1[0-2]|0?[1-9])(?::(?P<m>[0-5]\d))?\s*"
-                 r"(?P<ampm>a\.?m\.?|p\.?m\.?)(?![a-z])"),
+        (
+            "ampm",
+            r"(?:\b(?:at|@|by|around)\s*)?\b(?P<h>1[0-2]|0?[1-9])(?::(?P<m>[0-5]\d))?\s*"
+            r"(?P<ampm>a\.?m\.?|p\.?m\.?)(?![a-z])",
+        ),
         ("clock", r"(?:\b(?:at|@|by|around)\s*)?\b(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)\b"),
         ("at_hour", r"\b(?:at|@)\s*(?P<h>1[0-2]|0?[1-9])\b(?!\s*(?:days?|weeks?|months?|[%/.]))"),
         ("named", r"\b(?:at\s+)?(?P<name>noon|midday|midnight)\b"),
@@ -271,7 +282,9 @@ def _resolve_time(name: str, match: re.Match[str]) -> time:
         # "at 4" means 4pm for a to-do; "at 8" means 8am.
         return time(hour + 12 if hour < 8 else hour, 0)
     if name == "named":
-        return {"noon": time(12), "midday": time(12), "midnight": END_OF_DAY}[groups["name"].lower()]
+        return {"noon": time(12), "midday": time(12), "midnight": END_OF_DAY}[
+            groups["name"].lower()
+        ]
     return _PARTS_OF_DAY[groups["part"].lower()]
 
 
@@ -289,7 +302,8 @@ def end_of_week(day: date) -> date:
 
 
 def describe_day(day: date, today: date) -> str:
-    """'today', 'tomorrow', 'Friday' within the week ahead, else 'Mon, Dec 1' (+ year if not this one)."""
+    """'today', 'tomorrow', 'Friday' in the week ahead, else 'Mon, Dec 1' (and the year if
+    it is not this one)."""
     delta = (day - today).days
     if delta == 0:
         return "today"
@@ -299,7 +313,8 @@ def describe_day(day: date, today: date) -> str:
         return "yesterday"
     if 1 < delta < 7:
         return WEEKDAYS[day.weekday()].capitalize()
-    text = f"{WEEKDAYS[day.weekday()][:3].capitalize()}, {MONTHS[day.month - 1][:3].capitalize()} {day.day}"
+    weekday, month = WEEKDAYS[day.weekday()][:3], MONTHS[day.month - 1][:3]
+    text = f"{weekday.capitalize()}, {month.capitalize()} {day.day}"
     return text if day.year == today.year else f"{text}, {day.year}"
 
 

@@ -97,11 +97,16 @@ def parse_ref(text: str) -> TaskRef | None:
     return TaskRef(words=words) if words else None
 
 
+_POLITE_START = re.compile(
+    r"^(?:(?:please|pls|plz|can you|could you|would you|hey|hi|hello|ok|okay)[,!]?\s+)+",
+    re.IGNORECASE,
+)
+
+
 def _normalize(text: str) -> str:
     text = text.replace("’", "'").replace("‘", "'")
     text = re.sub(r"\s+", " ", text).strip()
-    text = re.sub(r"^(?:(?:please|pls|plz|can you|could you|would you|hey|hi|hello|ok|okay)[,!]?\s+)+",
-                  "", text, flags=re.IGNORECASE)  # fmt: skip
+    text = _POLITE_START.sub("", text)
     return re.sub(r"(?:\s*(?:,?\s*please|[.!?]))+$", "", text, flags=re.IGNORECASE).strip()
 
 
@@ -129,10 +134,11 @@ def _parse_small_talk(text: str, now: datetime) -> Intent | None:
 
 
 def _parse_clear_completed(text: str, now: datetime) -> Intent | None:
-    if _match(rf"(?:clear|delete|remove|clean up|purge)(?: out)?(?: all)?(?: (?:of )?(?:the|my))?"
-              rf" (?:completed|done|finished) {_TASK_NOUN}", text) or _match(  # fmt: skip
-        r"clear (?:out )?(?:the )?(?:completed|done|finished)(?: ones)?", text
-    ):
+    if _match(
+        rf"(?:clear|delete|remove|clean up|purge)(?: out)?(?: all)?(?: (?:of )?(?:the|my))?"
+        rf" (?:completed|done|finished) {_TASK_NOUN}",
+        text,
+    ) or _match(r"clear (?:out )?(?:the )?(?:completed|done|finished)(?: ones)?", text):
         return Intent("clear_completed")
     return None
 
@@ -144,7 +150,8 @@ def _parse_priority_change(text: str, now: datetime) -> Intent | None:
                rf" (?:to|as) {level}(?: priority)?", text)
         or _match(rf"(?:change|set|update|make|switch|mark) (?P<ref>.+?)(?:'s)?(?: priority)?"
                   rf" (?:to |as )?{level}(?: priority| prio)", text)
-        or _match(rf"(?:change|set|update|switch) (?P<ref>.+?)(?:'s)? priority (?:to |as )?{level}", text)
+        or _match(rf"(?:change|set|update|switch) (?P<ref>.+?)(?:'s)? priority"
+                  rf" (?:to |as )?{level}", text)
         or _match(rf"(?P<ref>.+?) (?:is|should be) {level} priority", text)
     )  # fmt: skip
     if match:
@@ -276,9 +283,11 @@ _NOT_DONE_WORDS = re.compile(
 
 
 def _parse_list(text: str, now: datetime) -> Intent | None:
-    search = _match(r"(?:search|find|look for|look up|lookup)(?: for)?(?: (?:my |the )?"
-                    rf"{_TASK_NOUN}(?: (?:about|with|matching|containing|called|named))?)? (?P<q>.+)",
-                    text)  # fmt: skip
+    search = _match(
+        r"(?:search|find|look for|look up|lookup)(?: for)?(?: (?:my |the )?"
+        rf"{_TASK_NOUN}(?: (?:about|with|matching|containing|called|named))?)? (?P<q>.+)",
+        text,
+    )
     if search:
         q = _strip_quotes(search.group("q"))
         q = _FILLER_END.sub("", q).strip()
@@ -296,7 +305,9 @@ def _parse_list(text: str, now: datetime) -> Intent | None:
     elif re.search(r"\b(?:all|every|everything)\b", lowered):
         args["status"] = "all"
 
-    priority = re.search(r"\b(high|low|medium|normal)[- ]priority\b|\b(urgent|important)\b", lowered)
+    priority = re.search(
+        r"\b(high|low|medium|normal)[- ]priority\b|\b(urgent|important)\b", lowered
+    )
     if priority:
         args["priority"] = _PRIORITY_WORDS.get(priority.group(1) or "", "high")
         words.append(f"{args['priority']} priority")
@@ -417,9 +428,8 @@ def _first_occurrence(now: datetime, note: str, weekday: str | None, at: time | 
     day = now.date()
     for _ in range(8):
         candidate = datetime.combine(day, at or DEFAULT_TIME, now.tzinfo)
-        fits = (
-            (weekday is None or WEEKDAYS.index(weekday.lower()) == day.weekday())
-            and (note != "weekday" or day.weekday() < 5)
+        fits = (weekday is None or WEEKDAYS.index(weekday.lower()) == day.weekday()) and (
+            note != "weekday" or day.weekday() < 5
         )
         if fits and candidate > now:
             return candidate
@@ -430,8 +440,12 @@ def _first_occurrence(now: datetime, note: str, weekday: str | None, at: time | 
 def _take_tags(text: str) -> tuple[str, list[str]]:
     tags = [tag.lower() for tag in re.findall(r"(?<![\w&])#([A-Za-z][\w-]*)", text)]
     text = re.sub(r"(?<![\w&])#[A-Za-z][\w-]*", " ", text)
-    tagged = re.search(r"\b(?:tagged|with (?:the )?tags?|tag)\s+(?:as\s+)?([\w-]+(?:(?:,\s*|\s+and\s+)[\w-]+)*)\s*$",
-                       text, re.IGNORECASE)  # fmt: skip
+    tagged = re.search(
+        r"\b(?:tagged|with (?:the )?tags?|tag)\s+(?:as\s+)?"
+        r"([\w-]+(?:(?:,\s*|\s+and\s+)[\w-]+)*)\s*$",
+        text,
+        re.IGNORECASE,
+    )
     if tagged:
         tags += [t.lower() for t in re.split(r",\s*|\s+and\s+", tagged.group(1)) if t]
         text = text[: tagged.start()]
@@ -455,7 +469,9 @@ def _take_priority(text: str) -> tuple[str, str | None]:
 
 def _clean_title(text: str) -> str:
     text = _strip_quotes(text.strip())
-    text = re.sub(r"^(?:to|a task to|that i need to|that i have to)\s+", "", text, flags=re.IGNORECASE)
+    text = re.sub(
+        r"^(?:to|a task to|that i need to|that i have to)\s+", "", text, flags=re.IGNORECASE
+    )
     # Connectors left dangling once dates, tags and priority are cut out.
     for _ in range(3):
         text = re.sub(r"(?:[\s,;:\-–—]+|\s+(?:and|with|at|on|by|due|for)\s*)$", "", text,

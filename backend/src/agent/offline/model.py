@@ -42,7 +42,9 @@ from .planner import Step, next_step
 from .transcript import read_transcript
 
 MODEL_NAME = "offline-assistant"
-TOOLS_UNAVAILABLE = "My task tools aren't available right now, so I can't do that. Please try again."
+TOOLS_UNAVAILABLE = (
+    "My task tools aren't available right now, so I can't do that. Please try again."
+)
 
 
 class OfflineAssistantModel(Model):
@@ -54,7 +56,9 @@ class OfflineAssistantModel(Model):
     def __init__(self, *, clock: Clock = utc_now) -> None:
         self._clock = clock
 
-    def respond(self, input: str | list[TResponseInputItem], tools: list[Tool]) -> list[TResponseOutputItem]:
+    def respond(
+        self, input: str | list[TResponseInputItem], tools: list[Tool]
+    ) -> list[TResponseOutputItem]:
         """The output items for one model call: tool calls, or one assistant message."""
         step = next_step(read_transcript(input), self._clock())
         available = {getattr(tool, "name", None) for tool in tools}
@@ -157,7 +161,9 @@ def _response(output: list[TResponseOutputItem], response_id: str, *, done: bool
 
 def text_chunks(text: str) -> list[str]:
     """Word-sized deltas, so a streaming UI shows the reply arriving like a model's."""
-    return re.findall(r"\s*\S+", text) + ([trailing] if (trailing := text[len(text.rstrip()):]) else [])
+    return re.findall(r"\s*\S+", text) + (
+        [trailing] if (trailing := text[len(text.rstrip()) :]) else []
+    )
 
 
 def stream_events(

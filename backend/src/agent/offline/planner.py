@@ -88,7 +88,9 @@ def understand(transcript: Transcript, now: datetime) -> Intent:
         return intent
     if "which one do you mean" not in (transcript.previous_assistant or ""):
         return intent
-    offered = [int(n) for n in re.findall(r"^- (?:✓ )?#(\d+)", transcript.previous_assistant or "", re.M)]
+    offered = [
+        int(n) for n in re.findall(r"^- (?:✓ )?#(\d+)", transcript.previous_assistant or "", re.M)
+    ]
     chosen = _choice(transcript.message, offered)
     earlier = parse_request(transcript.previous_user, now)
     if chosen is None or earlier.ref is None:
@@ -126,7 +128,9 @@ def _on_task(intent: Intent, ref: TaskRef, exchanges: list[Exchange], now: datet
 
     acted = [e for e in exchanges if e.name == tool]
     if not acted:
-        arguments = {"task_id": task_id, **intent.args} if tool == "update_task" else {"task_id": task_id}
+        arguments = (
+            {"task_id": task_id, **intent.args} if tool == "update_task" else {"task_id": task_id}
+        )
         return _call(tool, **arguments)
     done = acted[-1]
     target = f"'{task.get('title')}'" if task else f"task {task_id}"
@@ -201,4 +205,3 @@ def _tasks(result: Any) -> list[Mapping[str, Any]]:
 
 def _haystack(task: Mapping[str, Any]) -> str:
     return f"{task.get('title') or ''} {task.get('description') or ''}".lower()
-

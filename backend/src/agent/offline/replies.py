@@ -26,7 +26,10 @@ def _examples() -> str:
 
 
 def greeting() -> str:
-    return f"Hi! I keep your to-do list. Tell me what to add, change or show — for example:\n{_examples()}"
+    return (
+        "Hi! I keep your to-do list. Tell me what to add, change or show — for example:\n"
+        f"{_examples()}"
+    )
 
 
 def help_text() -> str:
@@ -136,7 +139,9 @@ def updated(
         )
     if "recurrence" in changes:
         repeat = task_details({"recurrence": changes["recurrence"]}, now, note=note)
-        sentences.append(f"{new_title} now {repeat[0]}." if repeat else f"{new_title} no longer repeats.")
+        sentences.append(
+            f"{new_title} now {repeat[0]}." if repeat else f"{new_title} no longer repeats."
+        )
     return " ".join(sentences) or f"Updated {new_title}."
 
 
@@ -161,7 +166,9 @@ def listing(tasks: Sequence[Mapping[str, Any]], scope: str, status: str, now: da
 def _line(task: Mapping[str, Any], now: datetime) -> str:
     mark = "✓ " if task.get("completed") else ""
     details = task_details(task, now)
-    return f"- {mark}#{task.get('id')} {task.get('title')}" + (f" — {', '.join(details)}" if details else "")
+    return f"- {mark}#{task.get('id')} {task.get('title')}" + (
+        f" — {', '.join(details)}" if details else ""
+    )
 
 
 def which_one(tasks: Sequence[Mapping[str, Any]], words: str, now: datetime) -> str:
@@ -174,7 +181,10 @@ def which_one(tasks: Sequence[Mapping[str, Any]], words: str, now: datetime) -> 
 
 def no_match(words: str, wanted: str) -> str:
     wanted_words = {"pending": "pending task", "completed": "completed task"}.get(wanted, "task")
-    return f"I couldn't find a {wanted_words} matching '{words}'. Say “what's left?” to see your tasks."
+    return (
+        f"I couldn't find a {wanted_words} matching '{words}'. "
+        "Say “what's left?” to see your tasks."
+    )
 
 
 def already(task: Mapping[str, Any], state: str) -> str:

@@ -45,7 +45,9 @@ def read_transcript(items: str | Sequence[Any]) -> Transcript:
 
     earlier = dicts[:last_user]
     assistant_texts = [
-        (i, _text(item.get("content"))) for i, item in enumerate(earlier) if _role(item) == "assistant"
+        (i, _text(item.get("content")))
+        for i, item in enumerate(earlier)
+        if _role(item) == "assistant"
     ]
     if assistant_texts:
         position, text = assistant_texts[-1]
