@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-from src.core.settings import DEFAULT_SQLITE_PATH, Settings, database_connection
-from tests.support.database import BACKEND_DIR
+from src.core.settings import (
+    DEFAULT_SQLITE_PATH,
+    Settings,
+    database_connection,
+    get_settings,
+    load_settings_or_exit,
+)
 
 
 @pytest.mark.parametrize(
@@ -49,12 +50,18 @@ def test_derived_auth_settings() -> None:
         ("ENVIRONMENT", "prod", "ENVIRONMENT: Input should be 'development'"),
     ],
 )
-def test_invalid_settings_stop_start_up_with_one_line(variable: str, value: str, message: str) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "LOG_LEVEL"}}
-    result = subprocess.run(
-        [sys.executable, "-c", "from src.core.settings import load_settings_or_exit as f; f()"],
-        cwd=BACKEND_DIR, env={**env, variable: value}, capture_output=True, text=True, timeout=60,
-    )
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"configuration error: {message}"), result.stderr
+def test_invalid_settings_stop_start_up_with_one_line(
+    variable: str, value: str, message: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv(variable, value)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            load_settings_or_exit()
+    finally:
+        get_settings.cache_clear()
+    assert exit_info.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"configuration error: {message}"), lines
