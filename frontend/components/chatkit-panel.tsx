@@ -4,17 +4,19 @@ import { ChatKit, useChatKit } from "@openai/chatkit-react";
 import Script from "next/script";
 import { useEffect, useState } from "react";
 
+import { BACKEND_PROXY } from "@/lib/api";
+
 /** Where OpenAI serves the ChatKit web component; it is not on npm, so it cannot load offline. */
 const CHATKIT_SCRIPT = "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js";
 const LOAD_TIMEOUT_MS = 8000;
 
 /**
  * ChatKit against the backend's self-hosted ChatKit server, reached through this app's
- * `/api/chatkit` proxy (which adds the user's token, like every backend call).
+ * `/api/backend` proxy (which adds the user's token, like every backend call).
  */
 export function ChatKitPanel({ domainKey }: { domainKey: string }) {
   const [status, setStatus] = useState<"loading" | "ready" | "failed">("loading");
-  const { control } = useChatKit({ api: { url: "/api/chatkit", domainKey } });
+  const { control } = useChatKit({ api: { url: `${BACKEND_PROXY}/chatkit`, domainKey } });
 
   useEffect(() => {
     if (customElements.get("openai-chatkit")) return setStatus("ready");

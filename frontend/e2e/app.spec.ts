@@ -178,15 +178,31 @@ test("works at phone width: tasks and chat as tabs", async ({ page }) => {
   await shot(page, "07-phone-chat");
 });
 
-test("ChatKit mode stays off without CHATKIT_DOMAIN_KEY and the built-in chat is the default", async ({ page }) => {
+test("ChatKit mode: on by CHATKIT_DOMAIN_KEY, its protocol reaches the backend through the proxy", async ({ page }) => {
   await signUp(page, { name: "Erin", email: uniqueEmail("erin"), password: PASSWORD });
-  await expect(page.getByTestId("chatkit-link")).toHaveCount(0);
-  await page.goto("/chatkit");
-  await expect(page.getByTestId("chatkit-disabled")).toContainText("CHATKIT_DOMAIN_KEY");
-  // Its proxy is as guarded as the rest: no session, no backend call.
+  await page.getByTestId("chatkit-link").click();
+  await expect(page).toHaveURL(/\/chatkit$/);
+  // ChatKit's UI script only comes from OpenAI's CDN, unreachable here: the page says so.
+  await expect(page.getByTestId("chatkit-unavailable")).toContainText("OpenAI");
+  await shot(page, "08-chatkit-offline");
+
+  // What the ChatKit UI would send, through the same proxy with the user's token.
+  const created = await page.request.post("/api/backend/chatkit", {
+    data: { type: "threads.create", params: { input: { content: [{ type: "input_text", text: "add water plants tomorrow" }], attachments: [], inference_options: {} } } },
+  });
+  expect(created.status()).toBe(200);
+  expect(created.headers()["content-type"]).toContain("text/event-stream");
+  const events = (await created.text())
+    .split("\n")
+    .filter((line) => line.startsWith("data: "))
+    .map((line) => JSON.parse(line.slice("data: ".length)) as { type: string });
+  expect(events[0]!.type).toBe("thread.created");
+  await page.goto("/");
+  await expect(taskItem(page, /water plants/i)).toBeVisible();
+
+  // The proxy is as guarded as the rest: no session, no backend call.
   const anonymous = await page.context().browser()!.newContext({ baseURL: process.env.E2E_BASE_URL });
-  const response = await anonymous.request.post("/api/chatkit", { data: {} });
-  expect(response.status()).toBe(401);
+  expect((await anonymous.request.post("/api/backend/chatkit", { data: {} })).status()).toBe(401);
   expect((await anonymous.request.get("/api/backend/tasks")).status()).toBe(401);
   await anonymous.close();
 });

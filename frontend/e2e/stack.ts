@@ -165,7 +165,8 @@ export async function startStack(adminUrl: string): Promise<Stack> {
     const backend = start("backend", "uv", ["run", "uvicorn", "src.main:app", "--host", "127.0.0.1", "--port", String(backendPort)], BACKEND, backendEnv);
     children.push(backend);
 
-    const frontend = startFrontend("frontend", frontendPort, { ...shared, BACKEND_URL: backendUrl });
+    // A ChatKit domain key turns the ChatKit view on (its script still can't load offline).
+    const frontend = startFrontend("frontend", frontendPort, { ...shared, BACKEND_URL: backendUrl, CHATKIT_DOMAIN_KEY: "domain_pk_e2e" });
     children.push(frontend);
 
     await waitFor(`${backendUrl}/health`, backend, "backend");
