@@ -12,6 +12,7 @@ from src.agent import build_model
 from src.api.errors import install_error_handlers
 from src.api.routes import chat, conversations, health, tasks
 from src.auth.jwks import JWKSVerifier
+from src.chatkit import router as chatkit_router
 from src.core.logging import RequestContextMiddleware, configure_logging
 from src.core.settings import Settings, load_settings_or_exit
 from src.db.engine import create_engine, create_sessionmaker
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tasks.router)
     app.include_router(chat.router)
     app.include_router(conversations.router)
+    app.include_router(chatkit_router)
     app.mount(MCP_PATH.rstrip("/"), mcp_app)
     app.add_middleware(
         CORSMiddleware,

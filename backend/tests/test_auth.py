@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
@@ -34,26 +35,55 @@ async def test_valid_token_is_accepted(
         (lambda idp: None, "missing bearer token"),
         (lambda idp: "not-a-jwt", "malformed token"),
         (lambda idp: idp.token("alice", expires_in=-60), "token expired"),
-        (lambda idp: idp.token("alice", aud="https://elsewhere.example"),
-         "token audience is not this service"),
-        (lambda idp: idp.token("alice", iss="https://evil.example"),
-         "token issuer is not the configured auth server"),
+        (
+            lambda idp: idp.token("alice", aud="https://elsewhere.example"),
+            "token audience is not this service",
+        ),
+        (
+            lambda idp: idp.token("alice", iss="https://evil.example"),
+            "token issuer is not the configured auth server",
+        ),
         # Same key id, different private key: a forgery.
-        (lambda idp: idp.token("alice", key=SigningKey("EdDSA", kid=idp.keys[0].kid)),
-         "token signature is invalid"),
-        (lambda idp: idp.token("alice", key=SigningKey("EdDSA")),
-         "token is signed with an unknown key"),
+        (
+            lambda idp: idp.token("alice", key=SigningKey("EdDSA", kid=idp.keys[0].kid)),
+            "token signature is invalid",
+        ),
+        (
+            lambda idp: idp.token("alice", key=SigningKey("EdDSA")),
+            "token is signed with an unknown key",
+        ),
         (lambda idp: idp.token("alice", exp=None), "token has no 'exp' claim"),
-        (lambda idp: jwt.encode({"sub": "alice", "exp": time.time() + 60}, "s" * 32,
-                                algorithm="HS256"), "unsupported token algorithm 'HS256'"),
-        (lambda idp: jwt.encode({"sub": "alice", "exp": time.time() + 60}, None,
-                                algorithm="none"), "unsupported token algorithm 'none'"),
+        (
+            lambda idp: jwt.encode(
+                {"sub": "alice", "exp": time.time() + 60}, "s" * 32, algorithm="HS256"
+            ),
+            "unsupported token algorithm 'HS256'",
+        ),
+        (
+            lambda idp: jwt.encode(
+                {"sub": "alice", "exp": time.time() + 60}, None, algorithm="none"
+            ),
+            "unsupported token algorithm 'none'",
+        ),
     ],
-    ids=["missing", "malformed", "expired", "wrong-audience", "wrong-issuer", "wrong-key",
-         "unknown-key", "no-expiry", "hs256", "alg-none"],
+    ids=[
+        "missing",
+        "malformed",
+        "expired",
+        "wrong-audience",
+        "wrong-issuer",
+        "wrong-key",
+        "unknown-key",
+        "no-expiry",
+        "hs256",
+        "alg-none",
+    ],
 )
 async def test_bad_tokens_get_401_with_a_reason(
-    client: httpx.AsyncClient, idp: IdentityProvider, make_token, reason: str  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient,
+    idp: IdentityProvider,
+    make_token,
+    reason: str,  # type: ignore[no-untyped-def]
 ) -> None:
     response = await get_tasks(client, "alice", make_token(idp))
     assert response.status_code == 401
@@ -75,7 +105,9 @@ async def test_every_api_route_requires_a_token(client: httpx.AsyncClient, user:
 
 async def test_verifier_refetches_once_for_a_new_key(idp: IdentityProvider) -> None:
     verifier = JWKSVerifier(
-        jwks_url=f"{idp.url}/api/auth/jwks", issuer=idp.url, audience=idp.url,
+        jwks_url=f"{idp.url}/api/auth/jwks",
+        issuer=idp.url,
+        audience=idp.url,
         min_refetch_interval=0.5,
     )
     rotated = SigningKey("EdDSA")
@@ -86,7 +118,7 @@ async def test_verifier_refetches_once_for_a_new_key(idp: IdentityProvider) -> N
         assert idp.jwks_requests == fetched  # cached
 
         idp.keys.append(rotated)
-        time.sleep(0.6)
+        await asyncio.sleep(0.6)
         assert (await verifier.verify(idp.token("bob", key=rotated))).id == "bob"
         assert idp.jwks_requests == fetched + 1
 
@@ -111,7 +143,10 @@ async def test_unreachable_jwks_is_a_503(
         token = idp.token("alice", iss="http://127.0.0.1:9", aud="http://127.0.0.1:9")
         response = await get_tasks(isolated, "alice", token)
     assert response.status_code == 503
-    assert "cannot fetch signing keys from http://127.0.0.1:9/api/auth/jwks" in response.json()["detail"]
+    assert (
+        "cannot fetch signing keys from http://127.0.0.1:9/api/auth/jwks"
+        in response.json()["detail"]
+    )
     verifier = JWKSVerifier(jwks_url="http://127.0.0.1:9/x", issuer="i", audience="a")
     with pytest.raises(SigningKeysUnavailable):
         await verifier.verify(token)

@@ -39,8 +39,13 @@ async def test_chat_adds_a_task_through_mcp(
 ) -> None:
     script(
         app,
-        [function_call("add_task", {"title": "Buy milk", "priority": "high", "tags": ["home"]},
-                       call_id="call-1")],
+        [
+            function_call(
+                "add_task",
+                {"title": "Buy milk", "priority": "high", "tags": ["home"]},
+                call_id="call-1",
+            )
+        ],
         [assistant_message("Added 'Buy milk' with high priority.")],
     )
     response = await chat(client, user, "add buy milk, high priority #home")
@@ -55,7 +60,8 @@ async def test_chat_adds_a_task_through_mcp(
 
     tasks = (await client.get(user.url("/tasks"), headers=user.headers)).json()
     assert [(t["id"], t["title"], t["priority"]) for t in tasks["items"]] == [
-        (call["result"]["task_id"], "Buy milk", "high")]
+        (call["result"]["task_id"], "Buy milk", "high")
+    ]
 
     stored = await messages(client, user, body["conversation_id"])
     assert [(m["role"], m["content"]) for m in stored] == [
@@ -67,7 +73,8 @@ async def test_chat_adds_a_task_through_mcp(
 
     conversations = (await client.get(user.url("/conversations"), headers=user.headers)).json()
     assert [(c["id"], c["title"]) for c in conversations] == [
-        (body["conversation_id"], "add buy milk, high priority #home")]
+        (body["conversation_id"], "add buy milk, high priority #home")
+    ]
 
 
 async def test_conversation_history_reaches_the_model(
@@ -79,15 +86,19 @@ async def test_conversation_history_reaches_the_model(
     second = await chat(client, user, "add eggs", conversation_id=first["conversation_id"])
     assert second.json()["conversation_id"] == first["conversation_id"]
     assert texts_sent_to_model(model) == [
-        ("user", "hi"), ("assistant", "Hello! What shall I add?"), ("user", "add eggs")]
+        ("user", "hi"),
+        ("assistant", "Hello! What shall I add?"),
+        ("user", "add eggs"),
+    ]
     assert len(await messages(client, user, first["conversation_id"])) == 4
 
 
 async def test_chat_cannot_touch_another_users_tasks(
     app: FastAPI, client: httpx.AsyncClient, user: User, other_user: User
 ) -> None:
-    secret = (await client.post(user.url("/tasks"), json={"title": "A's secret"},
-                                headers=user.headers)).json()
+    secret = (
+        await client.post(user.url("/tasks"), json={"title": "A's secret"}, headers=user.headers)
+    ).json()
     # B's assistant is scripted to go after A's task by id and by claiming A's user_id.
     script(
         app,
@@ -100,7 +111,7 @@ async def test_chat_cannot_touch_another_users_tasks(
         ],
         [assistant_message("I could not do that.")],
     )
-    response = await chat(client, other_user, "complete and delete task %d" % secret["id"])
+    response = await chat(client, other_user, f"complete and delete task {secret['id']}")
     assert response.status_code == 200, response.text
     results = {c["name"] + str(i): c["result"] for i, c in enumerate(response.json()["tool_calls"])}
     assert f"Task {secret['id']} not found" in results["complete_task0"]
@@ -123,10 +134,14 @@ async def test_another_users_conversation_is_not_found(
     response = await chat(client, other_user, "what did they say?", conversation_id=mine)
     assert response.status_code == 404
     assert model.remaining_steps == 1  # the model was never asked
-    assert (await client.get(other_user.url(f"/conversations/{mine}/messages"),
-                             headers=other_user.headers)).status_code == 404
-    assert (await client.delete(other_user.url(f"/conversations/{mine}"),
-                                headers=other_user.headers)).status_code == 404
+    assert (
+        await client.get(
+            other_user.url(f"/conversations/{mine}/messages"), headers=other_user.headers
+        )
+    ).status_code == 404
+    assert (
+        await client.delete(other_user.url(f"/conversations/{mine}"), headers=other_user.headers)
+    ).status_code == 404
     assert len(await messages(client, user, mine)) == 2
 
 
@@ -135,12 +150,19 @@ async def test_streaming_turn_parsed_like_use_chat(
 ) -> None:
     script(
         app,
-        [function_call("add_task", {"title": "Call the dentist", "due_at": "2030-02-03T09:00:00Z"},
-                       call_id="call-7")],
+        [
+            function_call(
+                "add_task",
+                {"title": "Call the dentist", "due_at": "2030-02-03T09:00:00Z"},
+                call_id="call-7",
+            )
+        ],
         [assistant_message("Added 'Call the dentist' for Feb 3.")],
     )
     async with client.stream(
-        "POST", user.url("/chat/stream"), json={"message": "remind me to call the dentist"},
+        "POST",
+        user.url("/chat/stream"),
+        json={"message": "remind me to call the dentist"},
         headers=user.headers,
     ) as response:
         assert response.status_code == 200
@@ -156,7 +178,10 @@ async def test_streaming_turn_parsed_like_use_chat(
     assert message.text == "Added 'Call the dentist' for Feb 3."
     [tool] = message.tools
     assert (tool["toolName"], tool["toolCallId"], tool["state"]) == (
-        "add_task", "call-7", "output-available")
+        "add_task",
+        "call-7",
+        "output-available",
+    )
     assert tool["input"] == {"title": "Call the dentist", "due_at": "2030-02-03T09:00:00Z"}
     assert tool["output"]["status"] == "created"
     # Steps bracket the model calls; the tool call sits before the text that reports it.
@@ -171,24 +196,32 @@ async def test_streaming_turn_parsed_like_use_chat(
         ("assistant", "Added 'Call the dentist' for Feb 3."),
     ]
     assert stored[1]["tool_calls"] == [
-        {"name": "add_task", "arguments": tool["input"], "result": tool["output"]}]
+        {"name": "add_task", "arguments": tool["input"], "result": tool["output"]}
+    ]
 
 
 async def test_conversation_resumes_in_a_new_app_instance(
     app: FastAPI, client: httpx.AsyncClient, user: User, database_url: str, idp: IdentityProvider
 ) -> None:
-    script(app, [function_call("add_task", {"title": "Book flights"}, call_id="c1")],
-           [assistant_message("Added 'Book flights'.")])
+    script(
+        app,
+        [function_call("add_task", {"title": "Book flights"}, call_id="c1")],
+        [assistant_message("Added 'Book flights'.")],
+    )
     first = (await chat(client, user, "add book flights")).json()
 
     # A new process: nothing carried over but the database.
     async with running_app(make_settings(database_url, idp)) as (app2, client2):
         model = script(app2, [assistant_message("You have 'Book flights' left.")])
-        response = await chat(client2, user, "what's left?", conversation_id=first["conversation_id"])
+        response = await chat(
+            client2, user, "what's left?", conversation_id=first["conversation_id"]
+        )
         assert response.status_code == 200
         assert texts_sent_to_model(model) == [
-            ("user", "add book flights"), ("assistant", "Added 'Book flights'."),
-            ("user", "what's left?")]
+            ("user", "add book flights"),
+            ("assistant", "Added 'Book flights'."),
+            ("user", "what's left?"),
+        ]
         stored = await messages(client2, user, first["conversation_id"])
         assert [m["role"] for m in stored] == ["user", "assistant", "user", "assistant"]
         assert stored[1]["tool_calls"][0]["name"] == "add_task"
@@ -227,24 +260,30 @@ async def test_model_failure_keeps_the_message_and_says_so(
     assert [(m["role"], m["content"]) for m in stored] == [("user", "add milk")]
 
     script(app, RuntimeError("upstream model unavailable"))
-    async with client.stream("POST", user.url("/chat/stream"), json={"message": "add milk"},
-                             headers=user.headers) as streamed:
+    async with client.stream(
+        "POST", user.url("/chat/stream"), json={"message": "add milk"}, headers=user.headers
+    ) as streamed:
         message = await read_ui_stream(streamed)
     assert message.errors and "assistant could not answer" in message.errors[0]
     assert message.done
 
 
 async def test_chat_validation(client: httpx.AsyncClient, user: User) -> None:
-    for body, field in [({}, "message"), ({"message": "   "}, "message"),
-                        ({"message": "x" * 4001}, "message"),
-                        ({"message": "hi", "conversation_id": "abc"}, "conversation_id")]:
+    for body, field in [
+        ({}, "message"),
+        ({"message": "   "}, "message"),
+        ({"message": "x" * 4001}, "message"),
+        ({"message": "hi", "conversation_id": "abc"}, "conversation_id"),
+    ]:
         response = await client.post(user.url("/chat"), json=body, headers=user.headers)
         assert response.status_code == 422, body
         assert [e["field"] for e in response.json()["detail"]] == [field]
     assert (await client.get(user.url("/conversations"), headers=user.headers)).json() == []
 
 
-async def test_assistant_reports_offline_without_a_key(client: httpx.AsyncClient, user: User) -> None:
+async def test_assistant_reports_offline_without_a_key(
+    client: httpx.AsyncClient, user: User
+) -> None:
     response = await client.get(user.url("/assistant"), headers=user.headers)
     assert response.status_code == 200
     body = response.json()
@@ -252,7 +291,9 @@ async def test_assistant_reports_offline_without_a_key(client: httpx.AsyncClient
     assert isinstance(body["model"], str) and body["model"]
 
 
-async def test_offline_assistant_drives_the_real_tools(client: httpx.AsyncClient, user: User) -> None:
+async def test_offline_assistant_drives_the_real_tools(
+    client: httpx.AsyncClient, user: User
+) -> None:
     """No key and no script: the offline assistant answers through the same agent and tools."""
     added = await chat(client, user, "add buy milk tomorrow, high priority #home")
     assert added.status_code == 200, added.text
@@ -262,8 +303,9 @@ async def test_offline_assistant_drives_the_real_tools(client: httpx.AsyncClient
     assert (task["title"].lower(), task["priority"], task["tags"]) == ("buy milk", "high", ["home"])
     assert task["due_at"] is not None
 
-    done = await chat(client, user, "mark buy milk as done",
-                      conversation_id=added.json()["conversation_id"])
+    done = await chat(
+        client, user, "mark buy milk as done", conversation_id=added.json()["conversation_id"]
+    )
     assert done.status_code == 200, done.text
     assert "complete_task" in [c["name"] for c in done.json()["tool_calls"]]
     after = (await client.get(user.url(f"/tasks/{task['id']}"), headers=user.headers)).json()

@@ -37,13 +37,22 @@ async def test_tools_manage_the_callers_tasks(
     app: FastAPI, client: httpx.AsyncClient, user: User
 ) -> None:
     error, added = await call(
-        app, user, "add_task", title="Buy milk", priority="high", tags=["#Home"],
+        app,
+        user,
+        "add_task",
+        title="Buy milk",
+        priority="high",
+        tags=["#Home"],
         due_at="2030-05-01T09:00:00+00:00",
     )
     assert not error
     assert added["status"] == "created"
     assert added["title"] == "Buy milk"
-    assert (added["priority"], added["tags"], added["due_at"]) == ("high", ["home"], "2030-05-01T09:00:00Z")
+    assert (added["priority"], added["tags"], added["due_at"]) == (
+        "high",
+        ["home"],
+        "2030-05-01T09:00:00Z",
+    )
     task_id = added["task_id"]
 
     # What the tool did is what the REST API sees.
@@ -54,8 +63,14 @@ async def test_tools_manage_the_callers_tasks(
     assert [t["id"] for t in listed] == [task_id]
     assert "user_id" not in listed[0]
 
-    _, updated = await call(app, user, "update_task", task_id=task_id, title="Buy oat milk", due_at="")
-    assert (updated["status"], updated["title"], updated["due_at"]) == ("updated", "Buy oat milk", None)
+    _, updated = await call(
+        app, user, "update_task", task_id=task_id, title="Buy oat milk", due_at=""
+    )
+    assert (updated["status"], updated["title"], updated["due_at"]) == (
+        "updated",
+        "Buy oat milk",
+        None,
+    )
 
     _, completed = await call(app, user, "complete_task", task_id=task_id)
     assert completed["status"] == "completed" and completed["completed"] is True
@@ -65,12 +80,15 @@ async def test_tools_manage_the_callers_tasks(
 
     _, deleted = await call(app, user, "delete_task", task_id=task_id)
     assert (deleted["status"], deleted["task_id"]) == ("deleted", task_id)
-    assert (await client.get(user.url(f"/tasks/{task_id}"), headers=user.headers)).status_code == 404
+    assert (
+        await client.get(user.url(f"/tasks/{task_id}"), headers=user.headers)
+    ).status_code == 404
 
 
 async def test_completing_recurring_task_reports_next_occurrence(app: FastAPI, user: User) -> None:
-    _, added = await call(app, user, "add_task", title="Stand-up", recurrence="daily",
-                          due_at="2030-01-01T09:00:00Z")
+    _, added = await call(
+        app, user, "add_task", title="Stand-up", recurrence="daily", due_at="2030-01-01T09:00:00Z"
+    )
     _, completed = await call(app, user, "complete_task", task_id=added["task_id"])
     nxt = completed["next_occurrence"]
     assert (nxt["title"], nxt["completed"], nxt["recurrence"]) == ("Stand-up", False, "daily")

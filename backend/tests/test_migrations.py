@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
-import httpx
 import pytest
 
 from tests.conftest import make_settings, new_user, running_app
@@ -41,8 +40,12 @@ async def test_concurrent_upgrades_on_an_empty_database(empty_database: str) -> 
     connection = await asyncpg.connect(empty_database)
     try:
         versions = await connection.fetch("SELECT version_num FROM alembic_version")
-        tables = {r["tablename"] for r in await connection.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        tables = {
+            r["tablename"]
+            for r in await connection.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            )
+        }
     finally:
         await connection.close()
     assert [v["version_num"] for v in versions] == ["0001"]
@@ -63,15 +66,27 @@ async def test_sqlite_embedded_default(tmp_path: Path, idp: IdentityProvider) ->
     user = new_user(idp)
     async with running_app(make_settings(url, idp)) as (_, client):
         assert (await client.get("/ready")).status_code == 200
-        for title, tags, due in [("Buy milk", ["home"], "2030-01-02T10:00:00+02:00"),
-                                 ("Report", ["work"], None), ("Bake", ["home"], "2030-01-01T00:00:00Z")]:
-            created = await client.post(user.url("/tasks"), headers=user.headers,
-                                        json={"title": title, "tags": tags, "due_at": due})
+        for title, tags, due in [
+            ("Buy milk", ["home"], "2030-01-02T10:00:00+02:00"),
+            ("Report", ["work"], None),
+            ("Bake", ["home"], "2030-01-01T00:00:00Z"),
+        ]:
+            created = await client.post(
+                user.url("/tasks"),
+                headers=user.headers,
+                json={"title": title, "tags": tags, "due_at": due},
+            )
             assert created.status_code == 201, created.text
-        page = (await client.get(user.url("/tasks"), params={"tag": "home", "sort": "due"},
-                                 headers=user.headers)).json()
+        page = (
+            await client.get(
+                user.url("/tasks"), params={"tag": "home", "sort": "due"}, headers=user.headers
+            )
+        ).json()
         assert [t["title"] for t in page["items"]] == ["Bake", "Buy milk"]
         assert page["items"][1]["due_at"] == "2030-01-02T08:00:00Z"  # stored and read as UTC
-        everything = (await client.get(user.url("/tasks"), params={"sort": "due", "order": "desc"},
-                                       headers=user.headers)).json()
+        everything = (
+            await client.get(
+                user.url("/tasks"), params={"sort": "due", "order": "desc"}, headers=user.headers
+            )
+        ).json()
         assert [t["title"] for t in everything["items"]] == ["Buy milk", "Bake", "Report"]

@@ -62,7 +62,9 @@ async def test_database_outage_is_a_503_and_the_service_recovers(
         (parts.scheme, f"{parts.username}@127.0.0.1:{proxy.port}", parts.path, "", "")
     )
     async with running_app(make_settings(via_proxy, idp)) as (_, client):
-        created = await client.post(user.url("/tasks"), json={"title": "survive"}, headers=user.headers)
+        created = await client.post(
+            user.url("/tasks"), json={"title": "survive"}, headers=user.headers
+        )
         assert created.status_code == 201
 
         await proxy.cut()
@@ -85,14 +87,22 @@ async def test_database_outage_is_a_503_and_the_service_recovers(
 async def test_cors_allows_only_configured_origins(
     database_url: str, idp: IdentityProvider
 ) -> None:
-    settings = make_settings(database_url, idp, cors_origins="https://app.example, http://localhost:3000")
+    settings = make_settings(
+        database_url, idp, cors_origins="https://app.example, http://localhost:3000"
+    )
     async with running_app(settings) as (_, client):
-        preflight = {"access-control-request-method": "POST",
-                     "access-control-request-headers": "authorization,content-type"}
-        allowed = await client.options("/api/u/tasks", headers={"origin": "https://app.example", **preflight})
+        preflight = {
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "authorization,content-type",
+        }
+        allowed = await client.options(
+            "/api/u/tasks", headers={"origin": "https://app.example", **preflight}
+        )
         assert allowed.status_code == 200
         assert allowed.headers["access-control-allow-origin"] == "https://app.example"
-        denied = await client.options("/api/u/tasks", headers={"origin": "https://evil.example", **preflight})
+        denied = await client.options(
+            "/api/u/tasks", headers={"origin": "https://evil.example", **preflight}
+        )
         assert "access-control-allow-origin" not in denied.headers
 
 
@@ -106,7 +116,8 @@ async def test_logs_are_json_with_request_ids_and_no_secrets(
     try:
         script(app, [assistant_message("Your plan is safe with me.")])
         response = await client.post(
-            user.url("/chat"), json={"message": "my secret plan: surprise party"},
+            user.url("/chat"),
+            json={"message": "my secret plan: surprise party"},
             headers={**user.headers, "x-request-id": "req-test-42"},
         )
         await client.post(user.url("/tasks"), json={"title": "hidden title"}, headers=user.headers)
@@ -117,8 +128,11 @@ async def test_logs_are_json_with_request_ids_and_no_secrets(
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     access = [line for line in lines if line["logger"] == "todo.access"]
     assert any(
-        line["request_id"] == "req-test-42" and line["path"] == user.url("/chat")
-        and line["status"] == 200 and line["method"] == "POST" for line in access
+        line["request_id"] == "req-test-42"
+        and line["path"] == user.url("/chat")
+        and line["status"] == 200
+        and line["method"] == "POST"
+        for line in access
     )
     # The agent's MCP calls go through the app too, each logged with its own request id.
     assert any(line["path"] == "/mcp/" for line in access)

@@ -16,12 +16,21 @@ from src.core.settings import (
 @pytest.mark.parametrize(
     ("raw", "url", "connect_args"),
     [
-        ("postgres://u:p@db.example:5432/todo", "postgresql+asyncpg://u:p@db.example:5432/todo",
-         {"timeout": 5.0}),
-        ("postgresql://u:p@ep-x.neon.tech/neondb?sslmode=require&channel_binding=require",
-         "postgresql+asyncpg://u:p@ep-x.neon.tech/neondb", {"ssl": "require", "timeout": 5.0}),
-        ("postgresql+asyncpg://u@h/db?connect_timeout=2&application_name=todo",
-         "postgresql+asyncpg://u@h/db?application_name=todo", {"timeout": 2.0}),
+        (
+            "postgres://u:p@db.example:5432/todo",
+            "postgresql+asyncpg://u:p@db.example:5432/todo",
+            {"timeout": 5.0},
+        ),
+        (
+            "postgresql://u:p@ep-x.neon.tech/neondb?sslmode=require&channel_binding=require",
+            "postgresql+asyncpg://u:p@ep-x.neon.tech/neondb",
+            {"ssl": "require", "timeout": 5.0},
+        ),
+        (
+            "postgresql+asyncpg://u@h/db?connect_timeout=2&application_name=todo",
+            "postgresql+asyncpg://u@h/db?application_name=todo",
+            {"timeout": 2.0},
+        ),
         ("sqlite:////var/lib/todo.db", "sqlite+aiosqlite:////var/lib/todo.db", {}),
         (None, f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}", {}),
     ],
@@ -32,8 +41,12 @@ def test_database_urls(raw: str | None, url: str, connect_args: dict) -> None:
 
 
 def test_derived_auth_settings() -> None:
-    settings = Settings(_env_file=None, better_auth_url="https://todo.example/",  # type: ignore[call-arg]
-                        cors_origins="https://a.example/, https://b.example", jwt_audience="todo-api")
+    settings = Settings(
+        _env_file=None,
+        better_auth_url="https://todo.example/",  # type: ignore[call-arg]
+        cors_origins="https://a.example/, https://b.example",
+        jwt_audience="todo-api",
+    )
     assert settings.jwks_url == "https://todo.example/api/auth/jwks"
     assert settings.token_issuer == "https://todo.example"
     assert settings.token_audience == "todo-api"
@@ -51,7 +64,10 @@ def test_derived_auth_settings() -> None:
     ],
 )
 def test_invalid_settings_stop_start_up_with_one_line(
-    variable: str, value: str, message: str, monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)

@@ -80,16 +80,30 @@ async def test_toggle_complete(client: httpx.AsyncClient, user: User) -> None:
 
 async def test_list_filters(client: httpx.AsyncClient, user: User) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
-    milk = await create(client, user, title="Buy milk", tags=["home"], priority="high",
-                        due_at=(now + timedelta(days=1)).isoformat())
-    await create(client, user, title="Write report", description="quarterly numbers",
-                 tags=["work"], due_at=(now + timedelta(days=5)).isoformat())
+    milk = await create(
+        client,
+        user,
+        title="Buy milk",
+        tags=["home"],
+        priority="high",
+        due_at=(now + timedelta(days=1)).isoformat(),
+    )
+    await create(
+        client,
+        user,
+        title="Write report",
+        description="quarterly numbers",
+        tags=["work"],
+        due_at=(now + timedelta(days=5)).isoformat(),
+    )
     await create(client, user, title="100% done_ish", priority="low")
     await client.patch(user.url(f"/tasks/{milk['id']}/complete"), headers=user.headers)
 
     assert titles(await listing(client, user, status="completed")) == ["Buy milk"]
     assert sorted(titles(await listing(client, user, status="pending"))) == [
-        "100% done_ish", "Write report"]
+        "100% done_ish",
+        "Write report",
+    ]
     assert titles(await listing(client, user, priority="low")) == ["100% done_ish"]
     assert titles(await listing(client, user, tag="#Work")) == ["Write report"]
     assert titles(await listing(client, user, q="QUARTERLY")) == ["Write report"]
@@ -110,15 +124,24 @@ async def test_sorting(client: httpx.AsyncClient, user: User) -> None:
 
     assert titles(await listing(client, user)) == ["cherry", "Apple", "banana"]  # newest first
     assert titles(await listing(client, user, sort="created", order="asc")) == [
-        "banana", "Apple", "cherry"]
+        "banana",
+        "Apple",
+        "cherry",
+    ]
     assert titles(await listing(client, user, sort="title")) == ["Apple", "banana", "cherry"]
     assert titles(await listing(client, user, sort="title", order="desc")) == [
-        "cherry", "banana", "Apple"]
+        "cherry",
+        "banana",
+        "Apple",
+    ]
     assert titles(await listing(client, user, sort="priority")) == ["Apple", "cherry", "banana"]
     # Soonest first; tasks without a due date last in either direction.
     assert titles(await listing(client, user, sort="due")) == ["cherry", "banana", "Apple"]
     assert titles(await listing(client, user, sort="due", order="desc")) == [
-        "banana", "cherry", "Apple"]
+        "banana",
+        "cherry",
+        "Apple",
+    ]
 
 
 async def test_pagination_reports_total(client: httpx.AsyncClient, user: User) -> None:
@@ -140,7 +163,11 @@ async def test_pagination_reports_total(client: httpx.AsyncClient, user: User) -
         ({"title": "   "}, "title", "String should have at least 1 character"),
         ({"title": "x" * 201}, "title", "String should have at most 200 characters"),
         ({"title": "ok", "description": "d" * 2001}, "description", "at most 2000 characters"),
-        ({"title": "ok", "priority": "urgent"}, "priority", "Input should be 'low', 'medium' or 'high'"),
+        (
+            {"title": "ok", "priority": "urgent"},
+            "priority",
+            "Input should be 'low', 'medium' or 'high'",
+        ),
         ({"title": "ok", "recurrence": "yearly"}, "recurrence", "Input should be 'none'"),
         ({"title": "ok", "due_at": "next tuesday"}, "due_at", "Input should be a valid datetime"),
         ({"title": "ok", "tags": ["x" * 40]}, "tags", "longer than 32 characters"),
@@ -161,7 +188,8 @@ async def test_create_validation(
 async def test_update_validation(client: httpx.AsyncClient, user: User) -> None:
     task = await create(client, user, title="keep me")
     response = await client.put(
-        user.url(f"/tasks/{task['id']}"), json={"title": None, "priority": "x"},
+        user.url(f"/tasks/{task['id']}"),
+        json={"title": None, "priority": "x"},
         headers=user.headers,
     )
     assert response.status_code == 422
@@ -196,8 +224,15 @@ async def test_completing_recurring_task_creates_next_occurrence(
     client: httpx.AsyncClient, user: User
 ) -> None:
     due = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
-    task = await create(client, user, title="Water plants", recurrence="weekly",
-                        tags=["home"], priority="low", due_at=due.isoformat())
+    task = await create(
+        client,
+        user,
+        title="Water plants",
+        recurrence="weekly",
+        tags=["home"],
+        priority="low",
+        due_at=due.isoformat(),
+    )
     url = user.url(f"/tasks/{task['id']}/complete")
     assert (await client.patch(url, headers=user.headers)).json()["completed"] is True
 
@@ -206,7 +241,11 @@ async def test_completing_recurring_task_creates_next_occurrence(
     nxt = pending[0]
     assert nxt["id"] != task["id"]
     assert (nxt["title"], nxt["recurrence"], nxt["tags"], nxt["priority"]) == (
-        "Water plants", "weekly", ["home"], "low")
+        "Water plants",
+        "weekly",
+        ["home"],
+        "low",
+    )
     assert datetime.fromisoformat(nxt["due_at"]) == due + timedelta(days=7)
 
     # Reopening and completing again does not create a second copy.
@@ -218,8 +257,9 @@ async def test_completing_recurring_task_creates_next_occurrence(
 async def test_completion_via_put_and_monthly_clamping(
     client: httpx.AsyncClient, user: User
 ) -> None:
-    task = await create(client, user, title="Pay rent", recurrence="monthly",
-                        due_at="2030-01-31T10:00:00Z")
+    task = await create(
+        client, user, title="Pay rent", recurrence="monthly", due_at="2030-01-31T10:00:00Z"
+    )
     response = await client.put(
         user.url(f"/tasks/{task['id']}"), json={"completed": True}, headers=user.headers
     )
@@ -235,7 +275,9 @@ async def test_other_users_tasks_are_not_found(
     path = f"/tasks/{task['id']}"
     h = other_user.headers
     assert (await client.get(other_user.url(path), headers=h)).status_code == 404
-    assert (await client.put(other_user.url(path), json={"title": "x"}, headers=h)).status_code == 404
+    assert (
+        await client.put(other_user.url(path), json={"title": "x"}, headers=h)
+    ).status_code == 404
     assert (await client.patch(other_user.url(path + "/complete"), headers=h)).status_code == 404
     assert (await client.delete(other_user.url(path), headers=h)).status_code == 404
     assert (await listing(client, other_user))["total"] == 0
@@ -250,6 +292,8 @@ async def test_path_user_must_match_token(
     response = await client.get(user.url("/tasks"), headers=other_user.headers)
     assert response.status_code == 403
     assert response.json() == {"detail": "user_id in the path does not match the signed-in user"}
-    write = await client.post(user.url("/tasks"), json={"title": "planted"}, headers=other_user.headers)
+    write = await client.post(
+        user.url("/tasks"), json={"title": "planted"}, headers=other_user.headers
+    )
     assert write.status_code == 403
     assert titles(await listing(client, user)) == ["mine"]

@@ -16,6 +16,7 @@ from src.services.tasks import TaskNotFound
 
 log = logging.getLogger(__name__)
 
+
 def validation_errors(exc: RequestValidationError) -> list[dict[str, object]]:
     """FastAPI's field errors without echoing the submitted input back."""
     return [

@@ -139,7 +139,9 @@ class JWKSVerifier:
                 response.raise_for_status()
                 keys = _parse_keys(response.json())
             except (httpx.HTTPError, ValueError) as exc:
-                log.warning("JWKS fetch failed", extra={"jwks_url": self.jwks_url, "error": str(exc)})
+                log.warning(
+                    "JWKS fetch failed", extra={"jwks_url": self.jwks_url, "error": str(exc)}
+                )
                 if self._keys:
                     return False  # keep serving the keys we have
                 raise SigningKeysUnavailable(

@@ -112,7 +112,7 @@ def database_connection(raw_url: str | None) -> DatabaseConnection:
     parts = urlsplit(raw_url.strip())
     scheme = parts.scheme.lower()
     if scheme.startswith("sqlite"):
-        return DatabaseConnection("sqlite+aiosqlite" + raw_url.strip()[len(scheme):], {}, "sqlite")
+        return DatabaseConnection("sqlite+aiosqlite" + raw_url.strip()[len(scheme) :], {}, "sqlite")
     if scheme not in {"postgres", "postgresql"} and not scheme.startswith("postgresql+"):
         raise ValueError(
             f"unsupported scheme {scheme or '(none)'!r}: use postgresql://… or sqlite:///…"

@@ -27,7 +27,6 @@ from src.models.task import (
     DESCRIPTION_MAX,
     TITLE_MAX,
     Priority,
-    Recurrence,
     Task,
     TaskCreate,
     TaskPublic,
@@ -211,9 +210,7 @@ def build_mcp_server(
     async def update_task(
         task_id: TaskIdArg,
         title: str | None = None,
-        description: Annotated[
-            str | None, Field(description='New notes; "" clears them')
-        ] = None,
+        description: Annotated[str | None, Field(description='New notes; "" clears them')] = None,
         priority: PriorityArg | None = None,
         tags: Annotated[list[str] | None, Field(description="Replaces all tags")] = None,
         due_at: Annotated[

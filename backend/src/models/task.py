@@ -125,9 +125,7 @@ class Task(TaskBase, table=True):
     priority: Priority = Field(default=Priority.MEDIUM, sa_type=sa.String(10), nullable=False)
     tags: list[str] = Field(default_factory=list, sa_type=JSONDocument, nullable=False)
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    recurrence: Recurrence = Field(
-        default=Recurrence.NONE, sa_type=sa.String(10), nullable=False
-    )
+    recurrence: Recurrence = Field(default=Recurrence.NONE, sa_type=sa.String(10), nullable=False)
     # The task whose completion created this one: a recurring task spawns its next occurrence once.
     recurs_from_id: int | None = Field(
         default=None, foreign_key="task.id", ondelete="SET NULL", unique=True

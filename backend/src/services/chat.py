@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents import Agent, Model, RunResultStreaming, Runner
+from agents import Agent, Model, Runner, RunResultStreaming
 from agents.items import MessageOutputItem, RunItem, ToolCallItem, ToolCallOutputItem
 from agents.stream_events import RawResponsesStreamEvent, RunItemStreamEvent, StreamEvent
 from openai.types.responses import ResponseCreatedEvent, ResponseTextDeltaEvent
@@ -135,11 +135,13 @@ async def _produce_stream(
     emit: Any,
 ) -> None:
     conversation_id = turn.conversation.id
-    emit({
-        "type": "start",
-        "messageId": f"msg-{uuid.uuid4().hex}",
-        "messageMetadata": {"conversation_id": conversation_id},
-    })
+    emit(
+        {
+            "type": "start",
+            "messageId": f"msg-{uuid.uuid4().hex}",
+            "messageMetadata": {"conversation_id": conversation_id},
+        }
+    )
     writer = _UIStreamWriter(emit)
     try:
         try:
@@ -160,11 +162,16 @@ async def _produce_stream(
             writer.text(reply)  # a model that answered without streaming deltas
             writer.close_step()
         stored = await _finish_turn(sessionmaker, turn, reply, tool_calls_of(result.new_items))
-        emit({
-            "type": "finish",
-            "finishReason": "stop",
-            "messageMetadata": {"conversation_id": conversation_id, "message_id": stored.message_id},
-        })
+        emit(
+            {
+                "type": "finish",
+                "finishReason": "stop",
+                "messageMetadata": {
+                    "conversation_id": conversation_id,
+                    "message_id": stored.message_id,
+                },
+            }
+        )
     except Exception as exc:
         log.warning("chat stream failed", extra={"error": type(exc).__name__})
         writer.close_step()
@@ -197,21 +204,25 @@ class _UIStreamWriter:
                 self._close_text()
                 self._open_step()
                 call_id, name, arguments = _call_parts(item)
-                self._emit({
-                    "type": "tool-input-available",
-                    "toolCallId": call_id,
-                    "toolName": name,
-                    "input": arguments,
-                    "dynamic": True,
-                })
+                self._emit(
+                    {
+                        "type": "tool-input-available",
+                        "toolCallId": call_id,
+                        "toolName": name,
+                        "input": arguments,
+                        "dynamic": True,
+                    }
+                )
             elif event.name == "tool_output" and isinstance(item, ToolCallOutputItem):
                 self._open_step()
-                self._emit({
-                    "type": "tool-output-available",
-                    "toolCallId": _output_call_id(item),
-                    "output": tool_result(item.output),
-                    "dynamic": True,
-                })
+                self._emit(
+                    {
+                        "type": "tool-output-available",
+                        "toolCallId": _output_call_id(item),
+                        "output": tool_result(item.output),
+                        "dynamic": True,
+                    }
+                )
             elif event.name == "message_output_created" and isinstance(item, MessageOutputItem):
                 self._close_text()
 
@@ -288,9 +299,7 @@ def tool_result(output: Any) -> Any:
     if isinstance(output, dict) and output.get("type") == "text":
         output = output.get("text", "")
     elif isinstance(output, list):
-        output = "".join(
-            part.get("text", "") for part in output if isinstance(part, dict)
-        )
+        output = "".join(part.get("text", "") for part in output if isinstance(part, dict))
     if isinstance(output, str):
         try:
             return json.loads(output)

@@ -98,9 +98,7 @@ async def add_message(
 
 
 async def delete_conversation(session: AsyncSession, *, user_id: str, conversation_id: int) -> None:
-    conversation = await get_conversation(
-        session, user_id=user_id, conversation_id=conversation_id
-    )
+    conversation = await get_conversation(session, user_id=user_id, conversation_id=conversation_id)
     # Explicit, so SQLite without foreign-key enforcement loses nothing either.
     await session.exec(delete(Message).where(col(Message.conversation_id) == conversation.id))
     await session.delete(conversation)

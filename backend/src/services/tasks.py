@@ -9,8 +9,8 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from src.db.types import utcnow
 from src.models.task import Priority, Recurrence, Task, TaskCreate, TaskUpdate, normalize_tags
@@ -87,9 +87,7 @@ async def list_tasks(
     session: AsyncSession, *, user_id: str, query: TaskQuery
 ) -> tuple[list[Task], int]:
     conditions = _filters(session, user_id=user_id, query=query)
-    total = (
-        await session.exec(select(sa.func.count()).select_from(Task).where(*conditions))
-    ).one()
+    total = (await session.exec(select(sa.func.count()).select_from(Task).where(*conditions))).one()
     statement = (
         select(Task)
         .where(*conditions)
@@ -165,9 +163,7 @@ async def _spawn_next_occurrence(session: AsyncSession, task: Task) -> Task | No
     recurrence = Recurrence(task.recurrence)
     if recurrence is Recurrence.NONE:
         return None
-    already = (
-        await session.exec(select(Task.id).where(Task.recurs_from_id == task.id))
-    ).first()
+    already = (await session.exec(select(Task.id).where(Task.recurs_from_id == task.id))).first()
     if already is not None:
         return None  # completed, reopened and completed again: the next one exists already
     next_task = Task(
@@ -188,7 +184,9 @@ async def _spawn_next_occurrence(session: AsyncSession, task: Task) -> Task | No
 # Query building ------------------------------------------------------------------------------
 
 
-def _filters(session: AsyncSession, *, user_id: str, query: TaskQuery) -> list[sa.ColumnElement[bool]]:
+def _filters(
+    session: AsyncSession, *, user_id: str, query: TaskQuery
+) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = [col(Task.user_id) == user_id]
     if query.status is StatusFilter.PENDING:
         conditions.append(col(Task.completed).is_(False))

@@ -45,7 +45,11 @@ class IdentityProvider:
 
     def __init__(self) -> None:
         # Better Auth's default (EdDSA) first; its RS256 and ES256 key types are served too.
-        self.keys: list[SigningKey] = [SigningKey("EdDSA"), SigningKey("RS256"), SigningKey("ES256")]
+        self.keys: list[SigningKey] = [
+            SigningKey("EdDSA"),
+            SigningKey("RS256"),
+            SigningKey("ES256"),
+        ]
         self.jwks_requests = 0
         provider = self
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import pytest
 from alembic import command
 from alembic.config import Config
-import pytest
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 

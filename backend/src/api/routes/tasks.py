@@ -22,7 +22,9 @@ async def list_tasks(
     status_: Annotated[StatusFilter, Query(alias="status")] = StatusFilter.ALL,
     priority: Priority | None = None,
     tag: Annotated[str | None, Query(max_length=64)] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Search title and description")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Search title and description")
+    ] = None,
     due_before: Annotated[datetime | None, Query(description="Due strictly before")] = None,
     due_after: Annotated[datetime | None, Query(description="Due at or after")] = None,
     sort: SortField = SortField.CREATED,
