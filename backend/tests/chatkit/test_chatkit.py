@@ -5,44 +5,13 @@ the agent, MCP tools and PostgreSQL are real."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
-import pytest
 from agents.testing import assistant_message, function_call
 from fastapi import FastAPI
 
-from src.api.routes.chat import get_model
-from src.chatkit import router as chatkit_router
-from tests.conftest import User, make_settings, running_app, script
-from tests.support.auth import IdentityProvider
-
-CHATKIT_PATH = "/api/{user_id}/chatkit"
-
-
-@pytest.fixture(scope="module")
-async def app_and_client(
-    database_url: str, idp: IdentityProvider
-) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    async with running_app(make_settings(database_url, idp)) as (app, client):
-        if not any(getattr(route, "path", None) == CHATKIT_PATH for route in app.routes):
-            app.include_router(chatkit_router)  # until src.main includes it
-        yield app, client
-
-
-@pytest.fixture
-def chatkit_app(app_and_client: tuple[FastAPI, httpx.AsyncClient]) -> Iterator[FastAPI]:
-    app = app_and_client[0]
-    yield app
-    app.dependency_overrides.pop(get_model, None)
-
-
-@pytest.fixture
-def client(
-    chatkit_app: FastAPI, app_and_client: tuple[FastAPI, httpx.AsyncClient]
-) -> httpx.AsyncClient:
-    return app_and_client[1]
+from tests.conftest import User, script
 
 
 def user_input(text: str) -> dict[str, Any]:
@@ -130,10 +99,10 @@ async def test_new_thread_with_the_offline_assistant(client: httpx.AsyncClient, 
 
 
 async def test_scripted_turns_see_the_thread_history(
-    chatkit_app: FastAPI, client: httpx.AsyncClient, user: User
+    app: FastAPI, client: httpx.AsyncClient, user: User
 ) -> None:
     model = script(
-        chatkit_app,
+        app,
         [function_call("add_task", {"title": "Pay rent"}, call_id="call-1")],
         [assistant_message("Added 'Pay rent'.")],
         [assistant_message("You asked me to add 'Pay rent'.")],
