@@ -23,7 +23,8 @@ interface PendingDelete {
 export function TaskPanel({ version }: { version: number }) {
   const [filters, setFilters] = useState<TaskFilters>(DEFAULT_FILTERS);
   const [tasks, setTasks] = useState<Task[]>([]);
-  const [total, setTotal] = useState(0);
+  /** The backend had more matches than one page: say so rather than pretend the list is whole. */
+  const [truncated, setTruncated] = useState(false);
   const [load, setLoad] = useState<Load>({ state: "loading" });
   const [notice, setNotice] = useState<{ tone: "error" | "info"; text: string } | null>(null);
   const [pendingDelete, setPendingDelete] = useState<PendingDelete | null>(null);
@@ -41,7 +42,7 @@ export function TaskPanel({ version }: { version: number }) {
       if (seq !== requestSeq.current) return; // a newer request or a local change superseded it
       fetching.current = false;
       setTasks(list.items);
-      setTotal(list.total);
+      setTruncated(list.total > list.items.length);
       setKnownTags((known) => [...new Set([...known, ...list.items.flatMap((t) => t.tags)])].sort());
       setLoad({ state: "ready" });
       hasLoaded.current = true;
@@ -95,7 +96,6 @@ export function TaskPanel({ version }: { version: number }) {
       updated_at: now,
     };
     const change = insertTask(tasks, draft);
-    setTotal((n) => n + 1);
     void optimistic(
       change,
       async () => {
@@ -138,7 +138,6 @@ export function TaskPanel({ version }: { version: number }) {
     if (pendingDelete) void commitDelete(pendingDelete);
     const change = removeTask(tasks, task.id);
     setTasks(change.tasks);
-    setTotal((n) => n - 1);
     const entry: PendingDelete = { task, change, timer: setTimeout(() => void commitDelete(entry), UNDO_MS) };
     setPendingDelete(entry);
   }
@@ -151,7 +150,6 @@ export function TaskPanel({ version }: { version: number }) {
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) return; // already gone (e.g. deleted in chat)
       setTasks((current) => entry.change.undo(current));
-      setTotal((n) => n + 1);
       setNotice({ tone: "error", text: `Couldn't delete '${entry.task.title}': ${error instanceof Error ? error.message : "network error"}` });
     }
   }
@@ -160,7 +158,6 @@ export function TaskPanel({ version }: { version: number }) {
     if (!pendingDelete) return;
     clearTimeout(pendingDelete.timer);
     setTasks((current) => pendingDelete.change.undo(current));
-    setTotal((n) => n + 1);
     setPendingDelete(null);
   }
 
@@ -187,7 +184,7 @@ export function TaskPanel({ version }: { version: number }) {
         <h1 className="text-lg font-semibold">Tasks</h1>
         {load.state === "ready" ? (
           <p className="text-sm text-slate-500" data-testid="task-count">
-            {pendingCount} to do · {total} shown
+            {pendingCount} to do · {tasks.length} shown{truncated ? " (first 100: narrow the filters)" : ""}
           </p>
         ) : null}
       </div>

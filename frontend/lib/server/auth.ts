@@ -74,10 +74,10 @@ export function ensureAuthSchema(): Promise<void> {
 }
 
 async function migrate({ db, options }: AuthState): Promise<void> {
-  if (!(await pending(options))) return;
+  if (!hasWork(await getMigrations(options))) return;
   await withMigrationLock(db, async () => {
     const plan = await getMigrations(options);
-    if (plan.toBeCreated.length + plan.toBeAdded.length + plan.toBeAddedIndexes.length === 0) return;
+    if (!hasWork(plan)) return;
     await plan.runMigrations();
     console.info(
       `[auth] schema migrated: created ${plan.toBeCreated.map((t) => t.table).join(", ") || "none"}; ` +
@@ -86,8 +86,7 @@ async function migrate({ db, options }: AuthState): Promise<void> {
   });
 }
 
-async function pending(options: BetterAuthOptions): Promise<boolean> {
-  const plan = await getMigrations(options);
+function hasWork(plan: Awaited<ReturnType<typeof getMigrations>>): boolean {
   return plan.toBeCreated.length + plan.toBeAdded.length + plan.toBeAddedIndexes.length > 0;
 }
 
