@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from src.agent import build_model
 from src.api.errors import install_error_handlers
@@ -73,8 +74,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["*"],
         expose_headers=["x-conversation-id", "x-request-id", "x-vercel-ai-ui-message-stream"],
     )
+    app.add_middleware(McpPathWithoutSlash)
     app.add_middleware(RequestContextMiddleware)
     return app
+
+
+class McpPathWithoutSlash:
+    """`/mcp` is served as `/mcp/` (instead of a redirect many MCP clients would not follow)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == MCP_PATH.rstrip("/"):
+            scope = {**scope, "path": MCP_PATH, "raw_path": MCP_PATH.encode()}
+        await self.app(scope, receive, send)
 
 
 app = create_app()
