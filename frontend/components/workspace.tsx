@@ -24,17 +24,17 @@ export function Workspace({ chatkitEnabled }: { chatkitEnabled: boolean }) {
   return (
     <main className="mx-auto flex w-full max-w-7xl flex-1 flex-col gap-4 px-4 py-4 lg:grid lg:grid-cols-[minmax(0,1fr)_minmax(0,1fr)] lg:items-start">
       <div role="tablist" aria-label="View" className="flex gap-1 rounded-lg bg-slate-200 p-1 lg:hidden dark:bg-slate-800">
-        <button type="button" role="tab" aria-selected={tab === "tasks"} className={tabClass("tasks")} onClick={() => setTab("tasks")} data-testid="tab-tasks">
+        <button type="button" role="tab" id="tab-tasks" aria-controls="panel-tasks" aria-selected={tab === "tasks"} className={tabClass("tasks")} onClick={() => setTab("tasks")} data-testid="tab-tasks">
           Tasks
         </button>
-        <button type="button" role="tab" aria-selected={tab === "chat"} className={tabClass("chat")} onClick={() => setTab("chat")} data-testid="tab-chat">
+        <button type="button" role="tab" id="tab-chat" aria-controls="panel-chat" aria-selected={tab === "chat"} className={tabClass("chat")} onClick={() => setTab("chat")} data-testid="tab-chat">
           Chat
         </button>
       </div>
-      <section aria-label="Tasks" className={tab === "tasks" ? "block" : "hidden lg:block"}>
+      <section id="panel-tasks" aria-labelledby="tab-tasks" className={tab === "tasks" ? "block" : "hidden lg:block"}>
         <TaskPanel version={tasksVersion} />
       </section>
-      <section aria-label="Chat" className={`${tab === "chat" ? "flex" : "hidden lg:flex"} lg:sticky lg:top-20`}>
+      <section id="panel-chat" aria-labelledby="tab-chat" className={`${tab === "chat" ? "flex" : "hidden lg:flex"} lg:sticky lg:top-20`}>
         <ChatPanel onTasksChanged={tasksChanged} chatkitEnabled={chatkitEnabled} />
       </section>
     </main>

@@ -74,7 +74,8 @@ export async function proxyToBackend(
     if (value) responseHeaders.set(name, value);
   }
   if (upstream.headers.get("content-type")?.startsWith("text/event-stream")) {
-    // Tell any buffering reverse proxy (nginx ingress) to pass events through as they come.
+    // Events must pass as they come: no compression (it buffers) and no buffering ingress.
+    responseHeaders.set("cache-control", "no-cache, no-transform");
     responseHeaders.set("x-accel-buffering", "no");
   }
   return new Response(upstream.body, {

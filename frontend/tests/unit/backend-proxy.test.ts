@@ -1,0 +1,135 @@
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+
+// The session and token come from Better Auth; here a fixed user, so the proxy itself is tested
+// against a real HTTP server standing in for the backend.
+const session = vi.hoisted(() => ({ current: { user: { id: "user-1" } } as { user: { id: string } } | null }));
+vi.mock("@/lib/server/auth", () => ({
+  getSession: async () => session.current,
+  getAuth: () => ({ api: { getToken: async () => ({ token: "signed.jwt.token" }) } }),
+}));
+
+const { backendPath, proxyToBackend } = await import("@/lib/server/backend-proxy");
+
+interface Seen {
+  method: string;
+  url: string;
+  authorization: string | undefined;
+  cookie: string | undefined;
+  body: string;
+}
+
+let server: Server;
+let seen: Seen[] = [];
+let releaseStream: () => void = () => undefined;
+
+function read(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    req.on("end", () => resolve(body));
+  });
+}
+
+beforeAll(async () => {
+  server = createServer(async (req, res) => {
+    seen.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization, cookie: req.headers.cookie, body: await read(req) });
+    if (req.url!.endsWith("/chat/stream")) {
+      res.writeHead(200, { "content-type": "text/event-stream", "x-conversation-id": "42", "x-vercel-ai-ui-message-stream": "v1", "set-cookie": "leak=1" });
+      res.write('data: {"type":"start"}\n\n');
+      // The rest only after the test has read the first event: proves it streams, not buffers.
+      releaseStream = () => res.end('data: {"type":"finish"}\n\n');
+      return;
+    }
+    res.writeHead(201, { "content-type": "application/json" });
+    res.end(JSON.stringify({ ok: true }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  vi.stubEnv("BACKEND_URL", `http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+});
+
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+beforeEach(() => {
+  seen = [];
+  session.current = { user: { id: "user-1" } };
+});
+
+const toUser = (rest: string) => (userId: string) => `/api/${userId}/${rest}`;
+
+describe("proxyToBackend", () => {
+  it("calls the user's backend path with the bearer token, query and body, and no cookies", async () => {
+    const request = new Request("http://app.test/api/backend/tasks?status=pending&q=milk", {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie: "better-auth.session_token=secret" },
+      body: JSON.stringify({ title: "Buy milk" }),
+    });
+    const response = await proxyToBackend(request, toUser("tasks"));
+    expect(response.status).toBe(201);
+    expect(await response.json()).toEqual({ ok: true });
+    expect(seen).toEqual([
+      { method: "POST", url: "/api/user-1/tasks?status=pending&q=milk", authorization: "Bearer signed.jwt.token", cookie: undefined, body: '{"title":"Buy milk"}' },
+    ]);
+  });
+
+  it("streams server-sent events through as they arrive, with the chat headers", async () => {
+    const response = await proxyToBackend(new Request("http://app.test/api/backend/chat/stream", { method: "POST", body: "{}" }), toUser("chat/stream"));
+    expect(response.headers.get("x-conversation-id")).toBe("42");
+    expect(response.headers.get("x-vercel-ai-ui-message-stream")).toBe("v1");
+    expect(response.headers.get("cache-control")).toBe("no-cache, no-transform");
+    expect(response.headers.get("set-cookie")).toBeNull();
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    const first = await reader.read();
+    expect(decoder.decode(first.value)).toContain('"start"');
+    releaseStream();
+    let rest = "";
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += decoder.decode(chunk.value);
+    expect(rest).toContain('"finish"');
+  });
+
+  it("answers 401 without a session and never calls the backend", async () => {
+    session.current = null;
+    const response = await proxyToBackend(new Request("http://app.test/api/backend/tasks"), toUser("tasks"));
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ detail: "Not signed in." });
+    expect(seen).toEqual([]);
+  });
+
+  it("refuses a path that escapes the user's scope", async () => {
+    const response = await proxyToBackend(new Request("http://app.test/api/backend/x"), () => null);
+    expect(response.status).toBe(400);
+    expect(seen).toEqual([]);
+  });
+
+  it("answers 502 with a readable detail when the backend is down", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    vi.stubEnv("BACKEND_URL", "http://127.0.0.1:1");
+    try {
+      const response = await proxyToBackend(new Request("http://app.test/api/backend/tasks"), toUser("tasks"));
+      expect(response.status).toBe(502);
+      expect((await response.json()).detail).toMatch(/unreachable/);
+    } finally {
+      vi.stubEnv("BACKEND_URL", `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    }
+  });
+});
+
+describe("backendPath", () => {
+  it("joins and encodes the proxied path segments", () => {
+    expect(backendPath(["tasks", "12", "complete"])).toBe("tasks/12/complete");
+    expect(backendPath(["conversations", "a b"])).toBe("conversations/a%20b");
+  });
+
+  it("refuses segments that could reach another user's resources", () => {
+    expect(backendPath(["..", "..", "other-user", "tasks"])).toBeNull();
+    expect(backendPath(["tasks", "."])).toBeNull();
+    expect(backendPath(["a/b"])).toBeNull();
+    expect(backendPath(["tasks", ""])).toBeNull();
+  });
+});
