@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -20,10 +21,18 @@ from src.db.engine import create_engine, create_sessionmaker
 from src.mcp.client import MCP_PATH
 from src.mcp.server import build_mcp_server
 
+log = logging.getLogger(__name__)
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings_or_exit()
     configure_logging(settings.log_level)
+    if settings.db.is_sqlite and settings.environment != "development":
+        log.warning(
+            "DATABASE_URL is not set: using the embedded SQLite file, which is neither shared "
+            "between replicas nor kept when the container goes",
+            extra={"environment": settings.environment},
+        )
 
     engine = create_engine(settings.db)
     sessionmaker = create_sessionmaker(engine)

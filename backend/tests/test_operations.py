@@ -121,6 +121,7 @@ async def test_logs_are_json_with_request_ids_and_no_secrets(
             headers={**user.headers, "x-request-id": "req-test-42"},
         )
         await client.post(user.url("/tasks"), json={"title": "hidden title"}, headers=user.headers)
+        await client.get("/health")  # probes succeed quietly
     finally:
         logging.getLogger().removeHandler(handler)
     assert response.status_code == 200
@@ -136,6 +137,7 @@ async def test_logs_are_json_with_request_ids_and_no_secrets(
     )
     # The agent's MCP calls go through the app too, each logged with its own request id.
     assert any(line["path"] == "/mcp/" for line in access)
+    assert not any(line["path"] == "/health" for line in access)
     output = stream.getvalue()
     for secret in (user.token, "surprise party", "Your plan is safe", "hidden title"):
         assert secret not in output

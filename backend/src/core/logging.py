@@ -25,6 +25,8 @@ _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {
     "color_message",  # uvicorn's ANSI-coloured copy of the message
 }
 
+_PROBE_PATHS = frozenset({"/health", "/ready"})
+
 logger = logging.getLogger("todo.access")
 
 
@@ -98,8 +100,11 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            # Probes hit these every few seconds: only their failures are worth a line at INFO.
+            quiet = scope["path"] in _PROBE_PATHS and status < 400
             # Paths carry only ids; query strings may carry search text, so they are left out.
-            logger.info(
+            logger.log(
+                logging.DEBUG if quiet else logging.INFO,
                 "request",
                 extra={
                     "method": scope["method"],
