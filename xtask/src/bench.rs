@@ -56,6 +56,8 @@ pub struct LoadPoint {
     pub p99_ms: f64,
     /// Non-2xx answers plus socket errors and timeouts.
     pub errors: u64,
+    /// CPU time the server's processes spent per request.
+    pub cpu_ms_per_request: f64,
 }
 
 #[derive(Serialize, Default)]

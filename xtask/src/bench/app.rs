@@ -107,9 +107,9 @@ impl Stack {
     }
 
     /// uvicorn serving the backend (or the ceiling) as the image does, logs in the work dir.
-    fn server(&self, app: App, workers: u32) -> Result<Server> {
+    fn server(&self, app: App, workers: u32, purpose: &str) -> Result<Server> {
         let port = free_port()?;
-        let log = self.work.join(format!("{}-{workers}w.log", app.name()));
+        let log = self.work.join(format!("{purpose}-{}-{workers}w.log", app.name()));
         let mut cmd = self.python();
         cmd.args(["-m", "uvicorn", app.target()])
             .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--workers", &workers.to_string()])
@@ -127,7 +127,10 @@ impl Stack {
         let started = Instant::now();
         let mut child = process::spawn_group(&mut cmd)?;
         wait_ready(port, "/ready", &mut child, &log)?;
-        Ok(Server { _child: child, port, ready_after: started.elapsed(), name: app.name() })
+        let ready_after = started.elapsed();
+        let pgid = child.child.id() as i32;
+        let cpu_at_ready = group_cpu_seconds(pgid);
+        Ok(Server { _child: child, pgid, port, ready_after, cpu_at_ready, name: app.name() })
     }
 
     fn wrk(&self, server: &Server, op: &str, clients: u32, seconds: u32) -> Result<Wrk> {
@@ -180,8 +183,12 @@ impl App {
 
 struct Server {
     _child: GroupChild,
+    /// Its process group: the uvicorn supervisor and its workers.
+    pgid: i32,
     port: u16,
     ready_after: Duration,
+    /// CPU seconds its processes had used when it first answered ready.
+    cpu_at_ready: f64,
     name: &'static str,
 }
 
@@ -204,7 +211,7 @@ pub fn api(ctx: &mut Ctx, results: &mut Results) -> Result<()> {
     let stack = ctx.stack()?;
     for workers in WORKERS {
         stack.seed()?;
-        let servers = [stack.server(App::Backend, workers)?, stack.server(App::Ceiling, workers)?];
+        let servers = [stack.server(App::Backend, workers, "api")?, stack.server(App::Ceiling, workers, "api")?];
         for op in OPS {
             for server in &servers {
                 // Warm-up: imports, pool connections, statement caches. Not recorded.
@@ -213,7 +220,9 @@ pub fn api(ctx: &mut Ctx, results: &mut Results) -> Result<()> {
             for clients in CLIENTS {
                 for server in &servers {
                     process::check_interrupted()?;
+                    let cpu_before = group_cpu_seconds(server.pgid);
                     let w = stack.wrk(server, op, clients, seconds)?;
+                    let cpu = group_cpu_seconds(server.pgid) - cpu_before;
                     let point = LoadPoint {
                         server: server.name,
                         workers,
@@ -225,14 +234,16 @@ pub fn api(ctx: &mut Ctx, results: &mut Results) -> Result<()> {
                         p95_ms: w.p95_us as f64 / 1000.0,
                         p99_ms: w.p99_us as f64 / 1000.0,
                         errors: w.non_2xx + w.socket_errors,
+                        cpu_ms_per_request: cpu * 1000.0 / w.requests.max(1) as f64,
                     };
                     eprintln!(
-                        "    {:<8} {workers}w {op:<8} c={clients:<3} {:>7.0} req/s  p50 {:>6.1}  p95 {:>6.1}  p99 {:>6.1} ms{}",
+                        "    {:<8} {workers}w {op:<8} c={clients:<3} {:>7.0} req/s  p50 {:>6.1}  p95 {:>6.1}  p99 {:>6.1} ms  {:>5.2} CPU ms/req{}",
                         server.name,
                         point.rps,
                         point.p50_ms,
                         point.p95_ms,
                         point.p99_ms,
+                        point.cpu_ms_per_request,
                         if point.errors > 0 { format!("  {} errors", point.errors) } else { String::new() }
                     );
                     if point.errors * 100 > point.requests.max(1) {
@@ -241,7 +252,7 @@ pub fn api(ctx: &mut Ctx, results: &mut Results) -> Result<()> {
                             server.name,
                             point.errors,
                             point.requests,
-                            stack.work.join(format!("{}-{workers}w.log", server.name))
+                            stack.work.join(format!("api-{}-{workers}w.log", server.name))
                         );
                     }
                     results.load.push(point);
@@ -257,7 +268,7 @@ pub fn chat(ctx: &mut Ctx, results: &mut Results) -> Result<()> {
     let turns = ctx.budget.chat_turns;
     let stack = ctx.stack()?;
     stack.seed()?;
-    let server = stack.server(App::Backend, 1)?;
+    let server = stack.server(App::Backend, 1, "chat")?;
     let mut cmd = stack.python();
     cmd.arg(stack.root.join("bench/chat.py"))
         .args(["--url", &format!("http://127.0.0.1:{}", server.port)])
@@ -284,22 +295,25 @@ pub fn startup(ctx: &mut Ctx, results: &mut Results) -> Result<()> {
     let samples = ctx.budget.samples;
     let stack = ctx.stack()?;
     // One start first, not recorded: it fills the bytecode and page caches, as an image has them.
-    drop(stack.server(App::Backend, 1)?);
-    let mut backend = Vec::new();
+    drop(stack.server(App::Backend, 1, "startup")?);
+    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
     for _ in 0..samples {
-        let server = stack.server(App::Backend, 1)?;
-        backend.push(server.ready_after.as_secs_f64());
+        let server = stack.server(App::Backend, 1, "startup")?;
+        wall.push(server.ready_after.as_secs_f64());
+        cpu.push(server.cpu_at_ready);
     }
-    let backend = median(&mut backend);
-    results.set("startup.backend_s", backend);
-    eprintln!("    backend: {backend:.2} s to /ready (median of {samples})");
+    let (wall, cpu) = (median(&mut wall), median(&mut cpu));
+    results.set("startup.backend_s", wall);
+    results.set("startup.backend_cpu_s", cpu);
+    eprintln!("    backend: {wall:.2} s to /ready, {cpu:.2} CPU s (median of {samples})");
 
     let root = stack.root.clone();
     let work = stack.work.clone();
     match frontend_startup(&root, &work, samples) {
-        Ok(seconds) => {
-            results.set("startup.frontend_s", seconds);
-            eprintln!("    frontend: {seconds:.2} s to /api/ready (median of {samples})");
+        Ok((wall, cpu)) => {
+            results.set("startup.frontend_s", wall);
+            results.set("startup.frontend_cpu_s", cpu);
+            eprintln!("    frontend: {wall:.2} s to /api/ready, {cpu:.2} CPU s (median of {samples})");
         }
         Err(err) => {
             eprintln!("    frontend not measured: {err:#}");
@@ -309,7 +323,8 @@ pub fn startup(ctx: &mut Ctx, results: &mut Results) -> Result<()> {
     Ok(())
 }
 
-fn frontend_startup(root: &Utf8Path, work: &Utf8Path, samples: usize) -> Result<f64> {
+/// (wall seconds, CPU seconds) from start to /api/ready, medians.
+fn frontend_startup(root: &Utf8Path, work: &Utf8Path, samples: usize) -> Result<(f64, f64)> {
     let frontend = root.join("frontend");
     if !frontend.join("package.json").exists() {
         bail!("frontend/package.json does not exist");
@@ -323,7 +338,7 @@ fn frontend_startup(root: &Utf8Path, work: &Utf8Path, samples: usize) -> Result<
     }
     let data = work.join("frontend-data");
     std::fs::create_dir_all(&data)?;
-    let mut seconds = Vec::new();
+    let (mut seconds, mut cpu) = (Vec::new(), Vec::new());
     // The first start is not recorded: it fills the page cache (and migrates the embedded DB).
     for sample in 0..=samples {
         let port = free_port()?;
@@ -352,9 +367,28 @@ fn frontend_startup(root: &Utf8Path, work: &Utf8Path, samples: usize) -> Result<
         wait_ready(port, "/api/ready", &mut child, &log)?;
         if sample > 0 {
             seconds.push(started.elapsed().as_secs_f64());
+            cpu.push(group_cpu_seconds(child.child.id() as i32));
         }
     }
-    Ok(median(&mut seconds))
+    Ok((median(&mut seconds), median(&mut cpu)))
+}
+
+/// CPU seconds (user + system) used so far by the live processes of a process group: what a
+/// request costs the server, which a busy shared machine distorts far less than wall time.
+fn group_cpu_seconds(pgid: i32) -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let mut total = 0u64;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        // `pid (comm) state ppid pgrp … utime stime …`; comm may hold spaces, so split after it.
+        let Some((_, rest)) = stat.rsplit_once(')') else { continue };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.len() > 12 && fields[2].parse() == Ok(pgid) {
+            total += fields[11].parse::<u64>().unwrap_or(0) + fields[12].parse::<u64>().unwrap_or(0);
+        }
+    }
+    total as f64 / ticks
 }
 
 fn ensure_wrk() -> Result<()> {
