@@ -13,8 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from agents import Runner
 
-from .standins import NOW, RunTurn, TaskStore, at
+from src.agent import build_agent, build_model
+from src.agent.offline.model import TOOLS_UNAVAILABLE
+
+from .standins import NOW, ModelSettings, RunTurn, TaskStore, at, fixed_clock
 
 END_OF_TODAY = "2026-11-24T23:59:59+00:00"
 END_OF_WEEK = "2026-11-29T23:59:59+00:00"
@@ -227,3 +231,10 @@ async def test_listing_many_tasks_is_capped(run_turn: RunTurn, store: TaskStore)
     assert "Here are your pending tasks (34):" in turn.reply
     assert turn.reply.count("\n- ") == 25
     assert turn.reply.endswith("…and 9 more.")
+
+
+async def test_without_its_tools_it_says_so_instead_of_calling_them() -> None:
+    agent = build_agent(model=build_model(ModelSettings(), clock=fixed_clock), mcp_servers=[])
+    result = await Runner.run(agent, "add buy milk")
+    assert result.final_output == TOOLS_UNAVAILABLE
+    assert not [item for item in result.new_items if item.type == "tool_call_item"]

@@ -39,9 +39,6 @@ class TaskRef:
     words: str | None = None
     every: bool = False  # "all of them": changes are made one task at a time
 
-    def describe(self) -> str:
-        return f"task {self.task_id}" if self.task_id is not None else f"'{self.words}'"
-
 
 @dataclass
 class Intent:
