@@ -297,3 +297,22 @@ async def test_path_user_must_match_token(
     )
     assert write.status_code == 403
     assert titles(await listing(client, user)) == ["mine"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "field"),
+    [
+        ("GET", "/tasks/99999999999", "task_id"),
+        ("DELETE", "/tasks/0", "task_id"),
+        ("PATCH", "/tasks/abc/complete", "task_id"),
+        ("GET", "/tasks?tag=%23", "tag"),
+        ("GET", f"/tasks?tag={'x' * 40}", "tag"),
+        ("GET", "/conversations/99999999999/messages", "conversation_id"),
+    ],
+)
+async def test_impossible_ids_and_tags_are_422(
+    client: httpx.AsyncClient, user: User, method: str, path: str, field: str
+) -> None:
+    response = await client.request(method, user.url(path), headers=user.headers)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["detail"]] == [field]

@@ -33,5 +33,9 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 JSONDocument: Any = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
+# Primary keys are PostgreSQL `integer`s: no row can have an id outside 1…ID_MAX.
+ID_MAX = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)

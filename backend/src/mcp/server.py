@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from src.auth.jwks import InvalidToken, JWKSVerifier, SigningKeysUnavailable
+from src.db.types import ID_MAX
 from src.models.task import (
     DESCRIPTION_MAX,
     TITLE_MAX,
@@ -34,7 +35,7 @@ from src.models.task import (
     as_utc,
 )
 from src.services import tasks as service
-from src.services.tasks import PAGE_MAX, StatusFilter, TaskNotFound, TaskQuery
+from src.services.tasks import PAGE_MAX, InvalidTag, StatusFilter, TaskNotFound, TaskQuery
 
 SERVER_NAME = "todo"
 
@@ -44,7 +45,7 @@ UserIdArg = Annotated[
     str | None,
     Field(description="Optional. If given it must be the signed-in user's id; best left out."),
 ]
-TaskIdArg = Annotated[int, Field(description="The task's number (its id)")]
+TaskIdArg = Annotated[int, Field(ge=1, le=ID_MAX, description="The task's number (its id)")]
 DueArg = Annotated[
     datetime | None,
     Field(description="ISO 8601 date-time with a UTC offset, e.g. 2026-11-25T09:00:00+00:00"),
@@ -176,7 +177,7 @@ def build_mcp_server(
         try:
             async with sessionmaker() as session:
                 found, _ = await service.list_tasks(session, user_id=owner, query=query)
-        except ValueError as exc:  # e.g. an unusable tag
+        except InvalidTag as exc:
             raise ToolError(f"Invalid input: {exc}") from None
         views = [task_view(task) for task in found]
         return ToolResult(content=[TextContent(type="text", text=json.dumps(views))])

@@ -22,6 +22,10 @@ class TaskNotFound(Exception):
         self.task_id = task_id
 
 
+class InvalidTag(ValueError):
+    """A tag filter that no task could carry (empty, or too long)."""
+
+
 class StatusFilter(StrEnum):
     ALL = "all"
     PENDING = "pending"
@@ -195,7 +199,11 @@ def _filters(
     if query.priority is not None:
         conditions.append(col(Task.priority) == query.priority.value)
     if query.tag:
-        conditions.append(_has_tag(session, normalize_tags([query.tag])[0]))
+        try:
+            tag = normalize_tags([query.tag])[0]
+        except ValueError as exc:
+            raise InvalidTag(str(exc)) from None
+        conditions.append(_has_tag(session, tag))
     if query.q and query.q.strip():
         pattern = f"%{_escape_like(query.q.strip())}%"
         conditions.append(

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from src.agent import is_offline, model_name
 from src.api.deps import CurrentUser, SettingsDep, UserId
+from src.db.types import ID_MAX
 from src.services import chat as service
 from src.services.chat import AssistantFailed
 
@@ -32,7 +33,9 @@ UI_MESSAGE_STREAM_HEADERS = {
 class ChatRequest(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    conversation_id: int | None = Field(default=None, description="Omit to start a conversation")
+    conversation_id: int | None = Field(
+        default=None, ge=1, le=ID_MAX, description="Omit to start a conversation"
+    )
     message: str = Field(min_length=1, max_length=MESSAGE_MAX)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from src.api.deps import SessionDep, UserId
+from src.api.params import ConversationId
 from src.models.conversation import ConversationPublic, MessagePublic
 from src.services import conversations as service
 
@@ -19,7 +20,7 @@ async def list_conversations(session: SessionDep, user_id: UserId) -> list[Conve
 
 @router.get("/{conversation_id}/messages", response_model=list[MessagePublic])
 async def list_messages(
-    session: SessionDep, user_id: UserId, conversation_id: int
+    session: SessionDep, user_id: UserId, conversation_id: ConversationId
 ) -> list[MessagePublic]:
     messages = await service.list_messages(
         session, user_id=user_id, conversation_id=conversation_id
@@ -28,5 +29,7 @@ async def list_messages(
 
 
 @router.delete("/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_conversation(session: SessionDep, user_id: UserId, conversation_id: int) -> None:
+async def delete_conversation(
+    session: SessionDep, user_id: UserId, conversation_id: ConversationId
+) -> None:
     await service.delete_conversation(session, user_id=user_id, conversation_id=conversation_id)

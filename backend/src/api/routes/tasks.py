@@ -6,11 +6,13 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from fastapi.exceptions import RequestValidationError
 
 from src.api.deps import SessionDep, UserId
+from src.api.params import TaskId
 from src.models.task import Priority, TaskCreate, TaskList, TaskPublic, TaskUpdate, as_utc
 from src.services import tasks as service
-from src.services.tasks import PAGE_MAX, SortField, SortOrder, StatusFilter, TaskQuery
+from src.services.tasks import PAGE_MAX, InvalidTag, SortField, SortOrder, StatusFilter, TaskQuery
 
 router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"])
 
@@ -46,7 +48,12 @@ async def list_tasks(
         limit=limit,
         offset=offset,
     )
-    items, total = await service.list_tasks(session, user_id=user_id, query=query)
+    try:
+        items, total = await service.list_tasks(session, user_id=user_id, query=query)
+    except InvalidTag as exc:
+        raise RequestValidationError(
+            [{"loc": ("query", "tag"), "msg": str(exc), "type": "value_error"}]
+        ) from None
     return TaskList(items=[TaskPublic.model_validate(task) for task in items], total=total)
 
 
@@ -57,7 +64,7 @@ async def create_task(session: SessionDep, user_id: UserId, body: TaskCreate) ->
 
 
 @router.get("/{task_id}", response_model=TaskPublic)
-async def get_task(session: SessionDep, user_id: UserId, task_id: int) -> TaskPublic:
+async def get_task(session: SessionDep, user_id: UserId, task_id: TaskId) -> TaskPublic:
     return TaskPublic.model_validate(
         await service.get_task(session, user_id=user_id, task_id=task_id)
     )
@@ -65,7 +72,7 @@ async def get_task(session: SessionDep, user_id: UserId, task_id: int) -> TaskPu
 
 @router.put("/{task_id}", response_model=TaskPublic)
 async def update_task(
-    session: SessionDep, user_id: UserId, task_id: int, body: TaskUpdate
+    session: SessionDep, user_id: UserId, task_id: TaskId, body: TaskUpdate
 ) -> TaskPublic:
     """Change any subset of fields (send `null` to clear `description` or `due_at`)."""
     task, _ = await service.update_task(session, user_id=user_id, task_id=task_id, data=body)
@@ -73,12 +80,12 @@ async def update_task(
 
 
 @router.patch("/{task_id}/complete", response_model=TaskPublic)
-async def toggle_complete(session: SessionDep, user_id: UserId, task_id: int) -> TaskPublic:
+async def toggle_complete(session: SessionDep, user_id: UserId, task_id: TaskId) -> TaskPublic:
     """Toggle completion. Completing a recurring task also creates its next occurrence."""
     task, _ = await service.set_completed(session, user_id=user_id, task_id=task_id)
     return TaskPublic.model_validate(task)
 
 
 @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_task(session: SessionDep, user_id: UserId, task_id: int) -> None:
+async def delete_task(session: SessionDep, user_id: UserId, task_id: TaskId) -> None:
     await service.delete_task(session, user_id=user_id, task_id=task_id)
