@@ -1,4 +1,19 @@
-"""The offline assistant: a deterministic Agents SDK model used when no API key is configured."""
+"""The offline assistant: a deterministic Agents SDK model used when no API key is configured.
+
+It runs in the real agent loop and calls the same MCP tools a real model would. It understands:
+- adding: "add buy milk tomorrow, high priority #home", "remind me to call mom next friday at
+  5pm", "I need to pay rent on dec 1", "every weekday standup" (recurrence);
+- listing: "what's left?", "show completed tasks", "list high priority tasks", "what's due this
+  week", "what's overdue?", "show tasks tagged #home", "find milk";
+- changing one task, named by number ("task 3") or by words of its title ("the dentist task"):
+  "mark buy milk as done", "complete task 3", "delete task 3", "remove the dentist task",
+  "rename the dentist task to dentist at 4pm", "change priority of task 2 to low", "move buy
+  milk to next monday", "remove the due date from task 1", "make task 5 repeat weekly",
+  "reopen call mom"; and "clear completed tasks";
+- "hi", "help", "thanks". Anything else gets an explanation and example phrasings.
+A task named by words is looked up with list_tasks first; several matches get a "which one?"
+question that "the second one" or "task 12" answers in the next message.
+"""
 
 from .dates import Clock, utc_now
 from .model import MODEL_NAME, OfflineAssistantModel

@@ -292,7 +292,7 @@ def _parse_list(text: str, now: datetime) -> Intent | None:
     if not (_LIST_START.search(text) and _LIST_SUBJECT.search(text)):
         return None
     if re.search(r"\b(?:add|create|remind)\b", text, re.IGNORECASE):
-        return None
+        return None  # "show me how to add a task" asks for phrasings, which "unknown" gives
 
     lowered = text.lower()
     args: dict[str, Any] = {"status": "pending"}
