@@ -106,12 +106,16 @@ impl Docker {
         Ok(Some(ImageInfo { id: id.to_owned(), size_bytes: size.parse().unwrap_or(0) }))
     }
 
-    /// Our images (by label) as `repository:tag`.
-    pub fn our_images(&self) -> Result<Vec<String>> {
+    /// Every tag of the images xtask built (by label) in the given repositories.
+    pub fn our_images(&self, repositories: &[&str]) -> Result<Vec<String>> {
         let out = process::read(self.command().args([
             "image", "ls", "--filter", &format!("label={LABEL_IMAGE}"), "--format", "{{.Repository}}:{{.Tag}}",
         ]))?;
-        Ok(out.lines().filter(|l| !l.contains("<none>")).map(str::to_owned).collect())
+        Ok(out
+            .lines()
+            .filter(|l| l.rsplit_once(':').is_some_and(|(repo, tag)| tag != "<none>" && repositories.contains(&repo)))
+            .map(str::to_owned)
+            .collect())
     }
 }
 

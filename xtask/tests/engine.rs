@@ -223,8 +223,13 @@ case "$tool $*" in
   "minikube -p minikube docker-env --shell none") echo "DOCKER_HOST=${{DOCKER_HOST:-unix:///var/run/docker.sock}}" ;;
   "minikube -p minikube service fixture-web -n fixture --url") echo "http://192.168.49.2:30300" ;;
   *" get --raw /readyz"*) echo ok ;;
-  *"get namespace fixture -o json --ignore-not-found") [ -f "$state.ns" ] && echo '{{"metadata":{{"labels":{{}}}}}}' ;;
+  *"get namespace fixture -o json --ignore-not-found")
+    if [ -f "$state.label" ]; then echo '{{"metadata":{{"labels":{{"app.kubernetes.io/managed-by":"cargo-xtask"}}}}}}'
+    elif [ -f "$state.ns" ]; then echo '{{"metadata":{{"labels":{{}}}}}}'; fi ;;
   *"create namespace fixture") touch "$state.ns" ;;
+  *"label namespace fixture app.kubernetes.io/managed-by=cargo-xtask"*) touch "$state.label" ;;
+  *"delete namespace fixture"*) rm -f "$state.ns" "$state.label" ;;
+  helm*" uninstall fixture "*) rm -f "$state.rev" ;;
   *"get deployments"*) echo deployment.apps/fixture-web ;;
   *"get pods"*) echo '{{"items":[{{"status":{{"phase":"Running","conditions":[{{"type":"Ready","status":"True"}}]}}}}]}}' ;;
   helm*" list "*) if [ -f "$state.rev" ]; then echo '[{{"revision":"1","status":"deployed"}}]'; else echo '[]'; fi ;;
@@ -286,6 +291,24 @@ exit 0
     let report = f.report("up");
     assert_eq!(report["release"]["action"], "unchanged");
     assert!(report["images"].as_array().unwrap().iter().all(|i| i["action"] == "skipped"), "{report}");
+
+    // `status` compares the running images with the sources (the stand-in's pod runs none).
+    let out = f.xtask(&["status"], Some(&path));
+    assert!(out.status.success());
+    let status = String::from_utf8_lossy(&out.stdout);
+    assert!(status.contains("release fixture in fixture: revision 1, deployed"), "{status}");
+    assert!(status.lines().any(|l| l.contains(&format!("{}-app:", f.prefix)) && l.contains("built") && l.contains("not running")), "{status}");
+
+    // `down --images`: uninstall, delete the namespace `up` created, remove this project's images
+    // (and no one else's: the filter is by this infra.toml's repositories).
+    std::fs::write(&log, "").unwrap();
+    let out = f.xtask(&["down", "--images"], Some(&path));
+    assert!(out.status.success());
+    let down = std::fs::read_to_string(&log).unwrap();
+    assert!(down.contains("helm --kube-context minikube --namespace fixture uninstall fixture --wait"), "{down}");
+    assert!(down.contains("kubectl --context minikube delete namespace fixture"), "{down}");
+    let left = Command::new("docker").args(["image", "ls", "--format", "{{.Repository}}"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&left.stdout).lines().any(|l| l.starts_with(&f.prefix)), "images left");
 }
 
 /// The values `up` generates (image tags, env `set`) must satisfy the real chart's schema.

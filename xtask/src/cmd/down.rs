@@ -51,7 +51,8 @@ pub fn run(config_path: &Utf8Path, args: &DownArgs) -> Result<ExitCode> {
     if args.images {
         let docker = Docker::for_environment(env)?;
         docker.check()?;
-        let ours = docker.our_images()?;
+        let names: Vec<&str> = config.images.iter().map(|i| i.name.as_str()).collect();
+        let ours = docker.our_images(&names)?;
         if ours.is_empty() {
             eprintln!("images: none of ours in {}", docker.name);
         } else {
