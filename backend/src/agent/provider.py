@@ -8,6 +8,7 @@ and `openai_model` attributes.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from agents import (
@@ -23,6 +24,8 @@ from .offline import MODEL_NAME as OFFLINE_MODEL_NAME
 from .offline import Clock, OfflineAssistantModel, utc_now
 
 DEFAULT_MODEL = "gpt-4o-mini"
+
+log = logging.getLogger(__name__)
 
 
 def _text_setting(settings: Any, name: str) -> str | None:
@@ -55,11 +58,16 @@ def model_name(settings: Any) -> str:
 def build_model(settings: Any, *, clock: Clock = utc_now) -> Model:
     """The chat model for these settings. Build it once per process: it holds an HTTP client."""
     key = _api_key(settings)
+    base_url = _base_url(settings)
     if key is None:
+        if base_url is not None:
+            log.warning(
+                "OPENAI_BASE_URL is set but OPENAI_API_KEY is not: the offline assistant answers. "
+                "Set OPENAI_API_KEY too (any non-empty value for keyless servers such as Ollama)."
+            )
         # Nothing may leave the machine without a key, traces included.
         set_tracing_disabled(True)
         return OfflineAssistantModel(clock=clock)
-    base_url = _base_url(settings)
     client = AsyncOpenAI(api_key=key, base_url=base_url)
     if base_url is not None:
         # The key belongs to another provider: OpenAI's trace exporter must not send it anywhere.

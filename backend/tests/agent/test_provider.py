@@ -3,6 +3,9 @@ OpenAI; a key and a base URL → any OpenAI-compatible endpoint over Chat Comple
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel, trace
 from agents.tracing.traces import NoOpTrace
 from pydantic import SecretStr
@@ -25,6 +28,15 @@ def test_blank_key_counts_as_no_key() -> None:
     settings = ModelSettings(openai_api_key="  ")
     assert is_offline(settings)
     assert isinstance(build_model(settings), OfflineAssistantModel)
+
+
+def test_base_url_without_key_stays_offline_and_says_why(caplog: pytest.LogCaptureFixture) -> None:
+    settings = ModelSettings(openai_base_url="http://localhost:11434/v1", openai_model="llama3.2")
+    with caplog.at_level(logging.WARNING, logger="src.agent.provider"):
+        model = build_model(settings)
+    assert isinstance(model, OfflineAssistantModel)
+    assert model_name(settings) == "offline-assistant"
+    assert "Set OPENAI_API_KEY too" in caplog.text
 
 
 def test_key_means_openai_with_the_configured_model() -> None:
