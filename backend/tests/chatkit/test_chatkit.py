@@ -197,3 +197,29 @@ async def test_bad_requests(client: httpx.AsyncClient, user: User) -> None:
         client, user, {"type": "threads.get_by_id", "params": {"thread_id": "thr_x"}}
     )
     assert bad_id.status_code == 404
+
+
+async def test_retry_replaces_the_answer(
+    app: FastAPI, client: httpx.AsyncClient, user: User
+) -> None:
+    script(app, [assistant_message("First answer.")], [assistant_message("Second answer.")])
+    thread_id, events = await new_thread(client, user, "hello there")
+    user_item_id = done_items(events)[0]["id"]
+    assert assistant_text(events) == "First answer."
+
+    retried = await stream(
+        client,
+        user,
+        {
+            "type": "threads.retry_after_item",
+            "params": {"thread_id": thread_id, "item_id": user_item_id},
+        },
+    )
+
+    assert assistant_text(retried) == "Second answer."
+    conversation_id = int(thread_id.removeprefix("conv_"))
+    stored = await rest(client, user, f"/conversations/{conversation_id}/messages")
+    assert [(m["role"], m["content"]) for m in stored] == [
+        ("user", "hello there"),
+        ("assistant", "Second answer."),
+    ]
