@@ -156,6 +156,12 @@ PHRASINGS: list[tuple[str, list[Call], str]] = [
     ("push task 2 back to tomorrow at 10am",
      [("update_task", {"task_id": 2, "due_at": at(1, 10)})],
      "Moved 'Dentist appointment' to tomorrow at 10am."),
+    ("add a note to buy milk: get the oat one",
+     [find("buy milk"), ("update_task", {"task_id": 1, "description": "get the oat one"})],
+     "Added the note to 'Buy milk'."),
+    ("add note to task 3 - landlord changed the IBAN",
+     [("update_task", {"task_id": 3, "description": "landlord changed the IBAN"})],
+     "Added the note to 'Pay rent'."),
     ("delete all my tasks", [], "I change one task at a time"),
     ("mark all as done", [], "say “clear completed tasks”"),
     # Talking

@@ -180,6 +180,19 @@ def _parse_rename(text: str, now: datetime) -> Intent | None:
     return Intent("update", {"title": title}, ref)
 
 
+def _parse_note(text: str, now: datetime) -> Intent | None:
+    match = _match(
+        r"(?:add|put|set|write|attach)(?: (?:a|the))? (?:note|description|details)"
+        r" (?:to|on|for|of) (?P<ref>.+?)\s*(?::|—|–| - | saying | that says ) *(?P<note>.+)",
+        text,
+    )
+    if not match:
+        return None
+    ref = parse_ref(match.group("ref"))
+    note = _strip_quotes(match.group("note"))
+    return Intent("update", {"description": note}, ref) if ref and note else None
+
+
 def _parse_reschedule(text: str, now: datetime) -> Intent | None:
     clear = _match(r"(?:remove|clear|delete|drop) (?:the )?(?:due date|deadline|date)"
                    r" (?:of|from|for|on) (?P<ref>.+)", text)  # fmt: skip
@@ -493,6 +506,7 @@ def _ordered(args: dict[str, Any]) -> dict[str, Any]:
 _PARSERS = [
     _parse_small_talk,
     _parse_clear_completed,
+    _parse_note,
     _parse_priority_change,
     _parse_reschedule,
     _parse_recurrence_change,

@@ -126,6 +126,8 @@ def updated(
     sentences: list[str] = []
     if "title" in changes:
         sentences.append(f"Renamed {old_title} to {new_title}.")
+    if "description" in changes:
+        sentences.append(f"Added the note to {new_title}.")
     if changes.get("completed") is False:
         sentences.append(f"Reopened {new_title}: it's pending again.")
     if "priority" in changes:
