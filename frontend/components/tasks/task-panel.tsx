@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useRef, useState } from "react";
 
-import { api, ApiError } from "@/lib/api";
+import { api, ApiError, BACKEND_PROXY } from "@/lib/api";
 import { DEFAULT_FILTERS, isFiltered, taskQuery, type TaskFilters } from "@/lib/task-filters";
 import { insertTask, removeTask, replaceTask, tempId, type Change } from "@/lib/task-list-state";
 import type { Task, TaskInput } from "@/lib/types";
@@ -171,7 +171,7 @@ export function TaskPanel({ version }: { version: number }) {
   // Leaving the page inside the undo window still deletes the task.
   useEffect(() => {
     if (!pendingDelete) return;
-    const flush = () => void fetch(`/api/backend/tasks/${pendingDelete.task.id}`, { method: "DELETE", keepalive: true });
+    const flush = () => void fetch(`${BACKEND_PROXY}/tasks/${pendingDelete.task.id}`, { method: "DELETE", keepalive: true });
     window.addEventListener("pagehide", flush);
     return () => window.removeEventListener("pagehide", flush);
   }, [pendingDelete]);

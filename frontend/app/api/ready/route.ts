@@ -8,7 +8,11 @@ export async function GET(): Promise<Response> {
     await ping(getAuthDatabase());
     return Response.json({ status: "ready" }, { headers: { "cache-control": "no-store" } });
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    return Response.json({ status: "unavailable", detail }, { status: 503, headers: { "cache-control": "no-store" } });
+    // The reason goes to the log; the probe's answer names no host or credential.
+    console.error("[ready] auth database not ready:", error);
+    return Response.json(
+      { status: "unavailable", detail: "The auth database is unreachable or not migrated yet." },
+      { status: 503, headers: { "cache-control": "no-store" } },
+    );
   }
 }
