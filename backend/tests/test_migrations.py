@@ -12,9 +12,9 @@ import pytest
 
 from tests.conftest import make_settings, new_user, running_app
 from tests.support.auth import IdentityProvider
-from tests.support.database import alembic, create_database, drop_database, migrate
+from tests.support.database import alembic_processes, create_database, drop_database, migrate
 
-PROCESSES = 3
+PROCESSES = 4
 
 
 @pytest.fixture
@@ -24,19 +24,16 @@ def empty_database() -> Iterator[str]:
     drop_database(url)
 
 
-def run_concurrently(database_url: str, count: int) -> list[tuple[int, str]]:
-    processes = [alembic("upgrade", "head", database_url=database_url) for _ in range(count)]
-    return [(p.wait(timeout=180), p.communicate()[0]) for p in processes]
-
-
 async def test_concurrent_upgrades_on_an_empty_database(
     empty_database: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    results = await asyncio.to_thread(run_concurrently, empty_database, PROCESSES)
+    results = await asyncio.to_thread(
+        alembic_processes, "upgrade", "head", database_url=empty_database, count=PROCESSES
+    )
     for code, output in results:
         assert code == 0, output
-    # Exactly one process ran the migration; the others waited for the lock and found it done
-    # (or arrived after it and saw the database at head without locking at all).
+    # All started at once and found the schema missing; exactly one ran the migration, the
+    # others waited for the lock and then had nothing left to do.
     ran = [output for _, output in results if "Running upgrade  -> 0001" in output]
     assert len(ran) == 1, [output for _, output in results]
 

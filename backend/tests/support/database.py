@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
-import subprocess
 import sys
+import tempfile
+import traceback
 import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 from alembic import command
 from alembic.config import Config
+from alembic.config import main as alembic_cli
+
+from src.core.settings import get_settings
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 
@@ -60,16 +66,49 @@ def _asyncpg_dsn(url: str) -> str:
     return urlunsplit(("postgresql", *parts[1:]))
 
 
-def alembic(*args: str, database_url: str) -> subprocess.Popen[str]:
-    """`alembic …` as its own process, the way init containers and developers run it."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "alembic", *args],
-        cwd=BACKEND_DIR,
-        env={**os.environ, "DATABASE_URL": database_url},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+def alembic_processes(*args: str, database_url: str, count: int) -> list[tuple[int, str]]:
+    """Runs the `alembic …` command line in `count` processes released at the same instant, the
+    way replicas' init containers start; returns each one's (exit code, output).
+
+    The processes are forked from this already-initialised interpreter, so they start in
+    milliseconds (a fresh interpreter spends seconds importing SQLAlchemy) and really race.
+    Call from a thread without a running event loop.
+    """
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(count)
+    outputs = [tempfile.TemporaryFile() for _ in range(count)]
+    processes = [
+        context.Process(target=_alembic_main, args=(args, database_url, output.fileno(), barrier))
+        for output in outputs
+    ]
+    for process in processes:
+        process.start()
+    results = []
+    for process, output in zip(processes, outputs, strict=True):
+        process.join(timeout=180)
+        output.seek(0)
+        results.append((process.exitcode, output.read().decode(errors="replace")))
+        output.close()
+    return results
+
+
+def _alembic_main(args: tuple[str, ...], database_url: str, output_fd: int, barrier: Any) -> None:
+    # The child's output goes to its own file (pytest's capture objects are not fd-backed).
+    sys.stdout = sys.stderr = os.fdopen(os.dup(output_fd), "w", buffering=1)
+    os.chdir(BACKEND_DIR)
+    os.environ["DATABASE_URL"] = database_url
+    get_settings.cache_clear()  # read the environment afresh, as a new process would
+    barrier.wait()
+    code = 0
+    try:
+        alembic_cli(argv=list(args))
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def migrate(database_url: str) -> None:
