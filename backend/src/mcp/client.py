@@ -13,6 +13,8 @@ import httpx2
 from agents.mcp import MCPServerStreamableHttp
 from starlette.types import ASGIApp
 
+from src.core.logging import request_id_var
+
 # Never resolved: the transport hands requests straight to the app.
 INTERNAL_BASE_URL = "http://todo-backend.internal"
 MCP_PATH = "/mcp/"
@@ -31,10 +33,13 @@ def in_process_mcp_server(app: ASGIApp, *, bearer_token: str) -> MCPServerStream
             auth=auth,
         )
 
+    headers = {"Authorization": f"Bearer {bearer_token}"}
+    if (request_id := request_id_var.get()) is not None:
+        headers["X-Request-ID"] = request_id  # the tool calls log under the chat request's id
     return MCPServerStreamableHttp(
         params={
             "url": f"{INTERNAL_BASE_URL}{MCP_PATH}",
-            "headers": {"Authorization": f"Bearer {bearer_token}"},
+            "headers": headers,
             "timeout": TOOL_TIMEOUT_SECONDS,
             "httpx_client_factory": client_factory,
         },
