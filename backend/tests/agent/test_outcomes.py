@@ -179,3 +179,17 @@ async def test_another_users_task_is_out_of_reach(
     assert by_words.reply.startswith("I couldn't find a pending task matching 'private thing'.")
     [still] = await tasks_of(client, user)
     assert (still["id"], still["completed"]) == (task["id"], False)
+
+
+async def test_tags_are_added_to_the_existing_ones(
+    app: FastAPI, client: httpx.AsyncClient, user: User
+) -> None:
+    task = await create(client, user, title="Buy milk", tags=["home"])
+
+    by_words = await chat(app, user, "tag buy milk with #errands")
+    by_id = await chat(app, user, f"untag task {task['id']} #home")
+
+    assert by_words.reply == "Tagged 'Buy milk' #errands. Its tags: #home #errands."
+    assert by_id.reply == "Removed #home from 'Buy milk'. Its tags: #errands."
+    [current] = await tasks_of(client, user)
+    assert current["tags"] == ["errands"]

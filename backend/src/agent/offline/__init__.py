@@ -9,7 +9,8 @@ It runs in the real agent loop and calls the same MCP tools a real model would. 
   "mark buy milk as done", "complete task 3", "delete task 3", "remove the dentist task",
   "rename the dentist task to dentist at 4pm", "change priority of task 2 to low", "move buy
   milk to next monday", "remove the due date from task 1", "make task 5 repeat weekly",
-  "reopen call mom", "add a note to buy milk: oat milk"; and "clear completed tasks";
+  "reopen call mom", "add a note to buy milk: oat milk", "tag buy milk with #errands",
+  "untag task 1 #home"; and "clear completed tasks";
 - "hi", "help", "thanks". Anything else gets an explanation and example phrasings.
 A task named by words is looked up with list_tasks first; several matches get a "which one?"
 question that "the second one" or "task 12" answers in the next message.

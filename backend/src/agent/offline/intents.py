@@ -26,7 +26,7 @@ from .dates import (
 )
 
 Kind = Literal[
-    "add", "list", "complete", "reopen", "delete", "update", "clear_completed",
+    "add", "list", "complete", "reopen", "delete", "update", "tag", "clear_completed",
     "greet", "help", "thanks", "unknown",
 ]  # fmt: skip
 
@@ -191,6 +191,38 @@ def _parse_note(text: str, now: datetime) -> Intent | None:
     ref = parse_ref(match.group("ref"))
     note = _strip_quotes(match.group("note"))
     return Intent("update", {"description": note}, ref) if ref and note else None
+
+
+_TAG_WORDS = r"#?[\w-]+(?:(?:,\s*|\s+and\s+|\s+)#?[\w-]+)*"
+_HASH_TAGS = r"#[\w-]+(?:(?:,\s*|\s+and\s+|\s+)#[\w-]+)*"
+
+
+def _tag_list(text: str) -> list[str]:
+    return [t.lstrip("#").lower() for t in re.split(r",\s*|\s+and\s+|\s+", text) if t.strip("#")]
+
+
+def _parse_tagging(text: str, now: datetime) -> Intent | None:
+    """'tag buy milk with #errands', 'add #work to task 3', 'remove tag home from task 3'."""
+    adding = _match(rf"tag (?P<ref>.+?) (?:with|as) (?P<tags>{_TAG_WORDS})", text) or _match(
+        rf"add (?:the )?(?:tags? )?(?P<tags>{_TAG_WORDS}) (?:tags? )?to (?P<ref>.+)", text
+    )
+    removing = _match(
+        rf"(?:remove|delete|drop) (?:the )?(?:tags? )?(?P<tags>{_TAG_WORDS})"
+        r" (?:tags? )?from (?P<ref>.+)",
+        text,
+    ) or _match(rf"untag (?P<ref>.+?) (?P<tags>{_HASH_TAGS})", text)
+    match = adding or removing
+    if not match:
+        return None
+    # Only "#word" or an explicit "tag" makes this about tags ("add milk to my list" is not).
+    if not (text.lower().startswith(("tag ", "untag ")) or "#" in match.group("tags") or
+            re.search(r"\btags?\b", text, re.IGNORECASE)):  # fmt: skip
+        return None
+    ref = parse_ref(match.group("ref"))
+    tags = _tag_list(match.group("tags"))
+    if not ref or not tags:
+        return None
+    return Intent("tag", {"add": tags} if adding else {"remove": tags}, ref)
 
 
 def _parse_reschedule(text: str, now: datetime) -> Intent | None:
@@ -394,7 +426,7 @@ def _parse_add(text: str, now: datetime) -> Intent | None:
     match = (
         _match(rf"(?:add|create|new|make|put|schedule|set up|note)(?: me)?(?: (?:a|an|another))?"
                rf"(?: new)?(?: {_TASK_NOUN})?(?: to| for| called| named|:)? (?P<rest>.+?)"
-               rf"(?: to (?:my|the) (?:list|tasks|todos?|to-do list|todo list))?", text)
+               rf"(?: to (?:my|the)(?: [\w-]+)? (?:list|tasks|todos?|to-do list|todo list))?", text)
         or _match(r"remind me (?:to |about |of )?(?P<rest>.+)", text)
         or _match(rf"(?:{_TASK_NOUN}|new)\s*:\s*(?P<rest>.+)", text)
         or _match(r"(?:i )?(?:need|have|must|should|gotta|got) to (?P<rest>.+)", text)
@@ -507,6 +539,7 @@ _PARSERS = [
     _parse_small_talk,
     _parse_clear_completed,
     _parse_note,
+    _parse_tagging,
     _parse_priority_change,
     _parse_reschedule,
     _parse_recurrence_change,

@@ -44,6 +44,7 @@ _ON_TASK = {
     "reopen": ("update_task", "reopen", "completed"),
     "delete": ("delete_task", "delete", None),
     "update": ("update_task", "update", None),
+    "tag": ("update_task", "tag", None),
 }
 _STOP_WORDS = {"the", "a", "an", "my", "to", "of", "for", "and", "with", "on", "at", "in"}
 
@@ -116,7 +117,13 @@ def _choice(message: str, offered: Sequence[int]) -> int | None:
 def _on_task(intent: Intent, ref: TaskRef, exchanges: list[Exchange], now: datetime) -> Step:
     tool, verb, wanted = _ON_TASK[intent.kind]
     task: Mapping[str, Any] | None = None
-    if ref.task_id is not None:
+    if ref.task_id is not None and intent.kind == "tag":
+        # update_task replaces all tags: the task's current ones are needed first.
+        found = _find_by_id(ref.task_id, [e for e in exchanges if e.name == "list_tasks"])
+        if isinstance(found, Step):
+            return found
+        task, task_id = found, ref.task_id
+    elif ref.task_id is not None:
         task_id: Any = ref.task_id
     else:
         lookups = [e for e in exchanges if e.name == "list_tasks"]
@@ -128,6 +135,8 @@ def _on_task(intent: Intent, ref: TaskRef, exchanges: list[Exchange], now: datet
 
     acted = [e for e in exchanges if e.name == tool]
     if not acted:
+        if intent.kind == "tag":
+            return _call(tool, task_id=task_id, tags=_retagged(task or {}, intent.args))
         arguments = (
             {"task_id": task_id, **intent.args} if tool == "update_task" else {"task_id": task_id}
         )
@@ -140,7 +149,27 @@ def _on_task(intent: Intent, ref: TaskRef, exchanges: list[Exchange], now: datet
         return _say(replies.completed(done.result, task, task_id, now))
     if intent.kind == "delete":
         return _say(replies.deleted(done.result, task, task_id))
+    if intent.kind == "tag":
+        return _say(replies.retagged(done.result, intent.args))
     return _say(replies.updated(done.result, task, task_id, intent.args, now, note=intent.note))
+
+
+def _retagged(task: Mapping[str, Any], change: Mapping[str, list[str]]) -> list[str]:
+    current = [str(tag) for tag in task.get("tags") or []]
+    removed = set(change.get("remove", []))
+    kept = [tag for tag in current if tag not in removed]
+    return kept + [tag for tag in change.get("add", []) if tag not in kept]
+
+
+def _find_by_id(task_id: int, lookups: list[Exchange]) -> Mapping[str, Any] | Step:
+    if not lookups:
+        return _call("list_tasks", status="all")
+    if lookups[-1].error:
+        return _say(replies.failed("look up", f"task {task_id}", lookups[-1].error))
+    for task in _tasks(lookups[-1].result):
+        if task.get("id") == task_id:
+            return task
+    return _say(replies.no_task(task_id))
 
 
 def _find(

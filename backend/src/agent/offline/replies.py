@@ -189,6 +189,23 @@ def no_match(words: str, wanted: str) -> str:
     )
 
 
+def retagged(result: Any, change: Mapping[str, list[str]]) -> str:
+    title = _title(result)
+    tags = result.get("tags") if isinstance(result, Mapping) else None
+    sentences = []
+    if change.get("add"):
+        sentences.append(f"Tagged {title} {' '.join(f'#{t}' for t in change['add'])}.")
+    if change.get("remove"):
+        sentences.append(f"Removed {' '.join(f'#{t}' for t in change['remove'])} from {title}.")
+    if isinstance(tags, Sequence) and not isinstance(tags, str):
+        sentences.append(f"Its tags: {' '.join(f'#{t}' for t in tags) or 'none'}.")
+    return " ".join(sentences)
+
+
+def no_task(task_id: int) -> str:
+    return f"I couldn't find task {task_id}. Say “what's left?” to see your tasks."
+
+
 def already(task: Mapping[str, Any], state: str) -> str:
     return f"'{task.get('title')}' is already {state}."
 
