@@ -44,3 +44,20 @@ test("replicas starting together migrate safely and share sessions", async ({ re
     await drop();
   }
 });
+
+test("health needs no database; readiness answers 503 while the database is unreachable", async ({ request }) => {
+  const [port, deadDbPort] = [await freePort(), await freePort()];
+  const child = startFrontend("no-database", port, { ...process.env, DATABASE_URL: `postgresql://nobody@127.0.0.1:${deadDbPort}/none` });
+  try {
+    await waitFor(`http://127.0.0.1:${port}/api/health`, child, "no-database");
+    const ready = await request.get(`http://127.0.0.1:${port}/api/ready`);
+    expect(ready.status()).toBe(503);
+    expect(await ready.json()).toEqual({ status: "unavailable", detail: "The auth database is unreachable or not migrated yet." });
+    // Pages still answer (sign-in), rather than hanging on the database.
+    const page = await request.get(`http://127.0.0.1:${port}/`, { maxRedirects: 0 });
+    expect(page.status()).toBe(307);
+    expect(page.headers()["location"]).toMatch(/\/sign-in$/);
+  } finally {
+    await stopProcess(child);
+  }
+});
