@@ -116,22 +116,20 @@ def _choice(message: str, offered: Sequence[int]) -> int | None:
 
 def _on_task(intent: Intent, ref: TaskRef, exchanges: list[Exchange], now: datetime) -> Step:
     tool, verb, wanted = _ON_TASK[intent.kind]
+    lookups = [e for e in exchanges if e.name == "list_tasks"]
     task: Mapping[str, Any] | None = None
-    if ref.task_id is not None and intent.kind == "tag":
-        # update_task replaces all tags: the task's current ones are needed first.
-        found = _find_by_id(ref.task_id, [e for e in exchanges if e.name == "list_tasks"])
+    task_id: Any = ref.task_id
+    if ref.task_id is None or intent.kind == "tag":
+        # By words it must be found first; to tag, its current tags are needed too
+        # (update_task replaces them all).
+        found = (
+            _find(ref.words or "", wanted, lookups, now)
+            if ref.task_id is None
+            else _find_by_id(ref.task_id, lookups)
+        )
         if isinstance(found, Step):
             return found
-        task, task_id = found, ref.task_id
-    elif ref.task_id is not None:
-        task_id: Any = ref.task_id
-    else:
-        lookups = [e for e in exchanges if e.name == "list_tasks"]
-        found = _find(ref.words or "", wanted, lookups, now)
-        if isinstance(found, Step):
-            return found
-        task = found
-        task_id = task.get("id")
+        task, task_id = found, found.get("id")
 
     acted = [e for e in exchanges if e.name == tool]
     if not acted:
