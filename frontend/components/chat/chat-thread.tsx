@@ -95,7 +95,7 @@ export function ChatThread({
 
   return (
     <div className="flex min-h-0 flex-1 flex-col">
-      <div className="min-h-0 flex-1 space-y-3 overflow-y-auto p-3" aria-live="polite" aria-busy={busy} data-testid="chat-messages">
+      <div className="min-h-0 flex-1 space-y-3 overflow-y-auto p-3" role="log" aria-label="Conversation" aria-busy={busy} data-testid="chat-messages">
         {messages.length === 0 ? (
           <div className="py-8 text-center text-sm text-slate-500">
             <p>Ask the assistant to manage your tasks.</p>

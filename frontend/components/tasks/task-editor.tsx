@@ -57,7 +57,15 @@ export function TaskEditor({
   }
 
   return (
-    <form onSubmit={submit} className="space-y-2" data-testid={testId} aria-label={task ? `Edit ${task.title}` : "Add a task"}>
+    <form
+      onSubmit={submit}
+      onKeyDown={(e) => {
+        if (e.key === "Escape" && onCancel) onCancel();
+      }}
+      className="space-y-2"
+      data-testid={testId}
+      aria-label={task ? `Edit ${task.title}` : "Add a task"}
+    >
       <div className="flex gap-2">
         <label htmlFor={`${id}-title`} className="sr-only">Title</label>
         <input

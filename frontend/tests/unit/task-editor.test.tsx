@@ -62,3 +62,13 @@ describe("TaskEditor", () => {
     expect(onSubmit).toHaveBeenCalledWith(expect.objectContaining({ title: "Laundry", description: "whites", tags: ["home"], due_at: null, recurrence: "weekly" }));
   });
 });
+
+describe("TaskEditor keyboard", () => {
+  it("Escape cancels an edit", async () => {
+    const onCancel = vi.fn();
+    const task: Task = { id: 1, user_id: "u", title: "Laundry", description: null, completed: false, priority: "low", tags: [], due_at: null, recurrence: "none", created_at: "", updated_at: "" };
+    render(<TaskEditor task={task} submitLabel="Save" onSubmit={vi.fn()} onCancel={onCancel} testId="edit" />);
+    await userEvent.type(screen.getByLabelText("Title"), "{Escape}");
+    expect(onCancel).toHaveBeenCalledOnce();
+  });
+});
