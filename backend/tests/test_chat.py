@@ -3,12 +3,18 @@ is scripted (agents.testing.ScriptedModel)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from agents.testing import ScriptedModel, assistant_message, function_call
+import pytest
+import uvicorn
+from agents.testing import ModelCall, ModelStep, ScriptedModel, assistant_message, function_call
 from fastapi import FastAPI
 
+from src.api.routes import chat as chat_routes
 from tests.conftest import User, make_settings, running_app, script
 from tests.support.auth import IdentityProvider
 from tests.support.ui_stream import read_ui_stream
@@ -310,3 +316,58 @@ async def test_offline_assistant_drives_the_real_tools(
     assert "complete_task" in [c["name"] for c in done.json()["tool_calls"]]
     after = (await client.get(user.url(f"/tasks/{task['id']}"), headers=user.headers)).json()
     assert after["completed"] is True
+
+
+async def test_slow_model_gets_keep_alives_and_the_turn_survives_a_disconnect(
+    app: FastAPI, client: httpx.AsyncClient, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chat_routes, "KEEP_ALIVE_SECONDS", 0.05)
+
+    async def thinking(_call: ModelCall) -> list:
+        await asyncio.sleep(0.5)
+        return [assistant_message("Done thinking.")]
+
+    script(app, ModelStep.respond(thinking))
+    # Over a real socket (uvicorn), so that hanging up really reaches the app mid-stream.
+    async with serving_over_http(app) as base_url, httpx.AsyncClient(base_url=base_url) as http:
+        async with http.stream(
+            "POST", user.url("/chat/stream"), json={"message": "think hard"}, headers=user.headers
+        ) as response:
+            conversation_id = int(response.headers["x-conversation-id"])
+            received = []
+            async for line in response.aiter_lines():
+                received.append(line)
+                if line.startswith(": keep-alive"):
+                    break  # hang up while the model is still thinking
+        assert received[0].startswith('data: {"type":"start"')
+        assert not any("Done thinking" in line for line in received)
+
+        # The answer is stored all the same once the model finishes.
+        for _ in range(100):
+            stored = await messages(client, user, conversation_id)
+            if len(stored) == 2:
+                break
+            await asyncio.sleep(0.05)
+    assert [(m["role"], m["content"]) for m in stored] == [
+        ("user", "think hard"),
+        ("assistant", "Done thinking."),
+    ]
+
+
+@asynccontextmanager
+async def serving_over_http(app: FastAPI) -> AsyncIterator[str]:
+    """The (already started) app behind a real uvicorn server on a free local port."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_config=None)
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
+        if task.done():
+            task.result()  # it failed to start: raise why
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

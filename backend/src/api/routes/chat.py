@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -20,6 +21,7 @@ from src.services.chat import AssistantFailed
 router = APIRouter(prefix="/api/{user_id}", tags=["chat"])
 
 MESSAGE_MAX = 4000
+KEEP_ALIVE_SECONDS = 15.0
 
 # Vercel AI SDK's UI message stream protocol, v1 (what `useChat` reads).
 UI_MESSAGE_STREAM_HEADERS = {
@@ -124,9 +126,24 @@ async def chat_stream(
 
 
 async def _server_sent_events(parts: AsyncIterator[dict[str, Any]]) -> AsyncIterator[str]:
-    async for part in parts:
-        yield f"data: {json.dumps(part, separators=(',', ':'))}\n\n"
-    yield "data: [DONE]\n\n"
+    """`data:` events, with an SSE comment whenever the model is quiet for a while so proxies
+    (the frontend's, an ingress) don't close an idle connection mid-answer."""
+    next_part = asyncio.ensure_future(anext(parts))
+    try:
+        while True:
+            done, _ = await asyncio.wait({next_part}, timeout=KEEP_ALIVE_SECONDS)
+            if not done:
+                yield ": keep-alive\n\n"
+                continue
+            try:
+                part = next_part.result()
+            except StopAsyncIteration:
+                break
+            yield f"data: {json.dumps(part, separators=(',', ':'))}\n\n"
+            next_part = asyncio.ensure_future(anext(parts))
+        yield "data: [DONE]\n\n"
+    finally:
+        next_part.cancel()  # the client left; the turn itself carries on and is stored
 
 
 @router.get("/assistant", response_model=AssistantInfo)
