@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from agents import Model, Runner
+from agents import Model, Runner, TResponseInputItem
 from chatkit.agents import AgentContext, stream_agent_response
 from chatkit.types import (
     AssistantMessageItem,
@@ -18,6 +18,7 @@ from chatkit.types import (
     UserMessageTagContent,
     UserMessageTextContent,
 )
+from openai.types.responses import EasyInputMessageParam
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -70,12 +71,14 @@ class TodoChatKitServer(ChatKitServer[ChatKitContext]):
         history = await self.store.load_thread_items(
             thread.id, None, HISTORY_MESSAGES, "desc", context
         )
-        agent_input = [
-            {"role": "user" if isinstance(item, UserMessageItem) else "assistant",
-             "content": "".join(part.text for part in item.content)}
+        agent_input: list[TResponseInputItem] = [
+            EasyInputMessageParam(
+                role="user" if isinstance(item, UserMessageItem) else "assistant",
+                content="".join(part.text for part in item.content),
+            )
             for item in reversed(history.data)
             if isinstance(item, UserMessageItem | AssistantMessageItem)
-        ]  # fmt: skip
+        ]
         async with in_process_mcp_server(self._app, bearer_token=context.bearer_token) as mcp:
             agent = build_agent(model=self._model, mcp_servers=[mcp])
             result = Runner.run_streamed(agent, agent_input, max_turns=MAX_AGENT_TURNS)

@@ -85,18 +85,21 @@ def thread_of(conversation: Conversation) -> ThreadMetadata:
 
 def item_of(message: Message, thread_id: str) -> ThreadItem:
     assert message.id is not None
-    common = {
-        "id": item_id_of(message.id),
-        "thread_id": thread_id,
-        "created_at": message.created_at,
-    }
+    item_id, created_at = item_id_of(message.id), message.created_at
     if message.role == Role.USER:
         return UserMessageItem(
-            **common,
+            id=item_id,
+            thread_id=thread_id,
+            created_at=created_at,
             content=[UserMessageTextContent(text=message.content)],
             inference_options=InferenceOptions(),
         )
-    return AssistantMessageItem(**common, content=[AssistantMessageContent(text=message.content)])
+    return AssistantMessageItem(
+        id=item_id,
+        thread_id=thread_id,
+        created_at=created_at,
+        content=[AssistantMessageContent(text=message.content)],
+    )
 
 
 def text_of(item: UserMessageItem | AssistantMessageItem) -> str:
