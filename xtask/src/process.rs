@@ -43,11 +43,16 @@ pub fn check_interrupted() -> Result<()> {
 /// the cleanup (stopping databases, removing temp dirs) happens.
 pub fn install_signal_handler() {
     let _ = ctrlc::set_handler(|| {
+        // Not eprintln!: it panics when stderr is a closed pipe (`cargo xtask … | head`
+        // interrupted), and a panic here would leave every later signal unhandled.
+        let say = |text: &str| {
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
+        };
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
-            eprintln!("\ninterrupted again: killing child processes");
+            say("\ninterrupted again: killing child processes\n");
             signal_all(libc::SIGKILL);
         } else {
-            eprintln!("\ninterrupted: stopping child processes and cleaning up");
+            say("\ninterrupted: stopping child processes and cleaning up\n");
             signal_all(libc::SIGINT);
         }
     });
@@ -132,10 +137,24 @@ pub fn spawn_group(cmd: &mut Command) -> Result<GroupChild> {
 }
 
 impl GroupChild {
+    /// Waits for the child. After an interrupt it gets a grace period to stop on its own (the
+    /// forwarded SIGINT), then its group is killed: some programs (the docker CLI with the
+    /// legacy builder) ignore a single SIGINT.
     pub fn wait(&mut self) -> Result<ExitStatus> {
-        let status = self.child.wait()?;
-        self.finished = true;
-        Ok(status)
+        let mut interrupted_at: Option<Instant> = None;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                self.finished = true;
+                return Ok(status);
+            }
+            if interrupted() {
+                let since = *interrupted_at.get_or_insert_with(Instant::now);
+                if since.elapsed() > Duration::from_secs(10) {
+                    self.signal(libc::SIGKILL);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     pub fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
