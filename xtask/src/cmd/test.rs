@@ -65,7 +65,8 @@ impl Ctx {
 
     fn command(&self, dir: &str, program: &str) -> Command {
         let mut cmd = Command::new(program);
-        cmd.current_dir(self.root.join(dir)).stdin(Stdio::null());
+        let dir = if dir == "." { self.root.clone() } else { self.root.join(dir) };
+        cmd.current_dir(dir).stdin(Stdio::null());
         cmd
     }
 }
