@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # sourced: the variables are used by the scripts
 # Shared settings and helpers for the test/cluster scripts (sourced, not run).
 # Everything the cluster builds or writes lives under $CLUSTER_HOME, never in the repo.
 set -euo pipefail
