@@ -13,6 +13,7 @@ from agents.testing import assistant_message
 from fastapi import FastAPI
 
 from src.core.logging import JsonFormatter
+from src.mcp.client import in_process_mcp_server
 from tests.conftest import User, make_settings, running_app, script
 from tests.support.auth import IdentityProvider
 from tests.support.database import create_database, drop_database, migrate
@@ -61,7 +62,7 @@ async def test_database_outage_is_a_503_and_the_service_recovers(
     via_proxy = urlunsplit(
         (parts.scheme, f"{parts.username}@127.0.0.1:{proxy.port}", parts.path, "", "")
     )
-    async with running_app(make_settings(via_proxy, idp)) as (_, client):
+    async with running_app(make_settings(via_proxy, idp)) as (app, client):
         created = await client.post(
             user.url("/tasks"), json={"title": "survive"}, headers=user.headers
         )
@@ -73,6 +74,12 @@ async def test_database_outage_is_a_503_and_the_service_recovers(
         assert during.json() == {"detail": "database unavailable, try again shortly"}
         write = await client.post(user.url("/tasks"), json={"title": "lost?"}, headers=user.headers)
         assert write.status_code == 503
+        # A tool call fails with a generic message: no connection details leak to the model.
+        async with in_process_mcp_server(app, bearer_token=user.token) as mcp:
+            tool = await mcp.call_tool("add_task", {"title": "lost?"})
+        text = "".join(part.text for part in tool.content if part.type == "text")
+        assert tool.is_error and "add_task" in text
+        assert str(proxy.port) not in text and "127.0.0.1" not in text
         ready = await client.get("/ready")
         assert ready.status_code == 503 and ready.json()["database"] == "unreachable"
 

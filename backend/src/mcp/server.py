@@ -111,6 +111,9 @@ def build_mcp_server(
             "(task_id); find a task's number with list_tasks (q searches titles and notes)."
         ),
         auth=BetterAuthTokens(verifier),
+        # Unexpected failures (a database outage, a bug) reach the model and external clients as
+        # a generic tool error; only ToolError messages, written for them, are shown verbatim.
+        mask_error_details=True,
     )
 
     @mcp.tool
