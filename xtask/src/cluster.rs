@@ -249,10 +249,49 @@ pub fn http_get(url: &str, timeout: Duration) -> Result<u16> {
     let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: cargo-xtask\r\nConnection: close\r\n\r\n")?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: cargo-xtask\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes())?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response)?;
     let head = String::from_utf8_lossy(&response[..response.len().min(64)]);
     let code = head.split_whitespace().nth(1).and_then(|c| c.parse().ok());
     code.with_context(|| format!("{url}: not an HTTP response"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        io::{Read, Write},
+        net::TcpListener,
+        time::Duration,
+    };
+
+    use super::http_get;
+
+    #[test]
+    fn http_get_returns_the_status_of_a_real_server() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            for code in ["200 OK", "503 Service Unavailable"] {
+                let (mut stream, _) = listener.accept().unwrap();
+                // The whole request head, as a server reads it.
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    stream.read_exact(&mut byte).unwrap();
+                    head.push(byte[0]);
+                }
+                seen.push(String::from_utf8_lossy(&head).lines().next().unwrap().to_owned());
+                write!(stream, "HTTP/1.1 {code}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}").unwrap();
+            }
+            seen
+        });
+        let url = format!("http://127.0.0.1:{port}/ready");
+        assert_eq!(http_get(&url, Duration::from_secs(5)).unwrap(), 200);
+        assert_eq!(http_get(&url, Duration::from_secs(5)).unwrap(), 503);
+        assert_eq!(server.join().unwrap(), ["GET /ready HTTP/1.1", "GET /ready HTTP/1.1"]);
+        assert!(http_get("https://example.com/", Duration::from_secs(1)).is_err());
+    }
 }

@@ -116,16 +116,20 @@ fn load_missing(cluster: &Cluster<'_>, plans: &[ImagePlan], report: &mut Report)
 
 /// Helm values from the environment / .env for `release.secrets`, or `existingSecret`.
 pub fn secret_values(config: &Config, env: &Environment) -> Result<Value> {
+    let dotenv = dotenv::load(&config.root.join(".env"))?;
+    let lookup = |var: &str| std::env::var(var).ok().or_else(|| dotenv.iter().find(|(k, _)| k == var).map(|(_, v)| v.clone()));
+    secrets_from(config, env, &lookup)
+}
+
+fn secrets_from(config: &Config, env: &Environment, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Value> {
     let mut values = json!({});
     if let Some(name) = &env.existing_secret {
         insert_path(&mut values, &config.release.existing_secret_value, json!(name));
         return Ok(values);
     }
-    let dotenv = dotenv::load(&config.root.join(".env"))?;
     let mut missing = Vec::new();
     for (path, var) in &config.release.secrets {
-        let value = std::env::var(var).ok().or_else(|| dotenv.iter().find(|(k, _)| k == var).map(|(_, v)| v.clone()));
-        match value.filter(|v| !v.is_empty()) {
+        match lookup(var).filter(|v| !v.is_empty()) {
             Some(value) => insert_path(&mut values, path, json!(value)),
             None if env.required_secrets.contains(var) => missing.push(var.as_str()),
             None => {}
@@ -307,5 +311,41 @@ fn print_address(cluster: &Cluster<'_>) -> Option<String> {
             );
             Some(url)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn dotted_paths_become_nested_values() {
+        let mut values = json!({});
+        insert_path(&mut values, "backend.image.repository", json!("todo-backend"));
+        insert_path(&mut values, "backend.image.tag", json!("abc"));
+        insert_path(&mut values, "postgresql.enabled", json!(true));
+        assert_eq!(values, json!({"backend": {"image": {"repository": "todo-backend", "tag": "abc"}}, "postgresql": {"enabled": true}}));
+        assert_eq!(lookup(&values, "backend.image.tag"), Some(&json!("abc")));
+        assert_eq!(lookup(&values, "frontend.image.tag"), None);
+    }
+
+    #[test]
+    fn required_secrets_missing_are_named_with_the_fix() {
+        let config = config::load(&crate::project_root().join("infra.toml")).unwrap();
+        let kube = config.environment(Some("kube")).unwrap();
+        let none = |_: &str| None;
+        let err = secrets_from(&config, kube, &none).unwrap_err().to_string();
+        assert!(err.starts_with("environment `kube` needs BETTER_AUTH_SECRET, DATABASE_URL: export BETTER_AUTH_SECRET=… DATABASE_URL=…"), "{err}");
+        assert!(err.contains("openssl rand -base64 32"), "{err}");
+        let set = |var: &str| (var != "OPENAI_API_KEY").then(|| format!("value-of-{var}"));
+        assert_eq!(
+            secrets_from(&config, kube, &set).unwrap(),
+            json!({"secrets": {"betterAuthSecret": "value-of-BETTER_AUTH_SECRET", "databaseUrl": "value-of-DATABASE_URL"}})
+        );
+        // The development environment needs none.
+        let minikube = config.environment(Some("minikube")).unwrap();
+        assert_eq!(secrets_from(&config, minikube, &none).unwrap(), json!({}));
     }
 }
