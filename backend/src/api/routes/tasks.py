@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 
 from src.api.deps import SessionDep, UserId
 from src.api.params import TaskId
+from src.db.types import ID_MAX
 from src.models.task import Priority, TaskCreate, TaskList, TaskPublic, TaskUpdate, as_utc
 from src.services import tasks as service
 from src.services.tasks import PAGE_MAX, InvalidTag, SortField, SortOrder, StatusFilter, TaskQuery
@@ -34,7 +35,7 @@ async def list_tasks(
         SortOrder | None, Query(description="Default: desc for created/priority, asc otherwise")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=ID_MAX)] = 0,
 ) -> TaskList:
     query = TaskQuery(
         status=status_,
