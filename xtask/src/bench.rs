@@ -35,9 +35,9 @@ pub struct Budget {
 impl Budget {
     fn new(quick: bool) -> Budget {
         if quick {
-            Budget { load_seconds: 2, samples: 2, chat_turns: 3 }
+            Budget { load_seconds: 3, samples: 2, chat_turns: 3 }
         } else {
-            Budget { load_seconds: 8, samples: 5, chat_turns: 10 }
+            Budget { load_seconds: 8, samples: 3, chat_turns: 10 }
         }
     }
 }

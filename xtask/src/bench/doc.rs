@@ -274,7 +274,7 @@ fn api_tables(out: &mut String, r: &Results) {
          validation or token verification. Each point ran for {} s after a warm-up; backend and \
          ceiling alternate point by point. *CPU ms/req* is the CPU time the server's processes \
          spent per request: on a shared machine it is steadier than wall-clock throughput.\n",
-        if r.quick { 2 } else { 8 }
+        if r.quick { 3 } else { 8 }
     );
     if r.load.is_empty() {
         let _ = writeln!(out, "{}.\n", not_measured(r, &["api"]));
