@@ -16,7 +16,9 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::{median, Ctx, LoadPoint, Results};
 use crate::{
-    cmd::test::{npm_ci_if_stale, uv},
+    cmd::test::{docker_answers, npm_ci_if_stale, uv},
+    config,
+    report::State,
     postgres::{free_port, Postgres},
     process::{self, GroupChild},
 };
@@ -293,6 +295,7 @@ pub fn chat(ctx: &mut Ctx, results: &mut Results) -> Result<()> {
 /// Process start → `/ready` answering 200, for the backend and the frontend's standalone server.
 pub fn startup(ctx: &mut Ctx, results: &mut Results) -> Result<()> {
     let samples = ctx.budget.samples;
+    let config_path = ctx.config_path.clone();
     let stack = ctx.stack()?;
     // One start first, not recorded: it fills the bytecode and page caches, as an image has them.
     drop(stack.server(App::Backend, 1, "startup")?);
@@ -306,6 +309,18 @@ pub fn startup(ctx: &mut Ctx, results: &mut Results) -> Result<()> {
     results.set("startup.backend_s", wall);
     results.set("startup.backend_cpu_s", cpu);
     eprintln!("    backend: {wall:.2} s to /ready, {cpu:.2} CPU s (median of {samples})");
+
+    match container_startup(stack, &config_path, samples) {
+        Ok((reference, wall)) => {
+            results.set("startup.backend_container_s", wall);
+            results.facts.insert("startup.backend_container".into(), reference.clone());
+            eprintln!("    backend container ({reference}): {wall:.2} s to /ready (median of {samples})");
+        }
+        Err(err) => {
+            eprintln!("    backend container not measured: {err:#}");
+            results.unmeasured.insert("startup.backend_container_s".into(), format!("{err:#}"));
+        }
+    }
 
     let root = stack.root.clone();
     let work = stack.work.clone();
@@ -321,6 +336,50 @@ pub fn startup(ctx: &mut Ctx, results: &mut Results) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `docker run` of the last backend image built here → `/ready` answering 200 (median), on the
+/// host network so it reaches the benchmark's database; with the image's reference.
+fn container_startup(stack: &Stack, config_path: &Utf8Path, samples: usize) -> Result<(String, f64)> {
+    docker_answers().map_err(anyhow::Error::msg)?;
+    let config = config::load(config_path)?;
+    let image = config.image("backend").context("infra.toml declares no `backend` image")?;
+    let prefix = format!("{}:", image.name);
+    let state = State::load(&stack.root)?;
+    let (reference, _) = state
+        .builds
+        .iter()
+        .filter(|(reference, _)| reference.starts_with(&prefix))
+        .max_by(|a, b| a.1.built_at.cmp(&b.1.built_at))
+        .context("no backend image built here yet: run `cargo xtask build backend`")?;
+    let mut seconds = Vec::new();
+    // The first start is not recorded: it pages the image's layers in.
+    for sample in 0..=samples {
+        let port = free_port()?;
+        let name = format!("todo-bench-backend-{}-{port}", std::process::id());
+        let log = stack.work.join("startup-backend-container.log");
+        let file = std::fs::File::create(&log)?;
+        let mut cmd = Command::new("docker");
+        cmd.args(["run", "--rm", "--name", &name, "--network", "host"])
+            .args(["-e", &format!("DATABASE_URL={}", stack.pg.url)])
+            .args(["-e", &format!("BETTER_AUTH_URL={}", stack.jwks_base_url)])
+            .args(["-e", "ENVIRONMENT=production", "-e", "UVICORN_HOST=127.0.0.1"])
+            .args(["-e", &format!("UVICORN_PORT={port}"), reference.as_str()])
+            .stdin(Stdio::null())
+            .stdout(file.try_clone()?)
+            .stderr(file);
+        let started = Instant::now();
+        let mut child = process::spawn_group(&mut cmd)?;
+        let ready = wait_ready(port, "/ready", &mut child, &log);
+        let elapsed = started.elapsed().as_secs_f64();
+        // The docker client's exit does not always stop the container: remove it by name.
+        let _ = Command::new("docker").args(["rm", "-f", &name]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        ready?;
+        if sample > 0 {
+            seconds.push(elapsed);
+        }
+    }
+    Ok((reference.clone(), median(&mut seconds)))
 }
 
 /// (wall seconds, CPU seconds) from start to /api/ready, medians.

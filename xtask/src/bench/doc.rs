@@ -46,38 +46,35 @@ pub fn machine() -> Machine {
 /// What ran: each tool's own version line (first line of `--version`).
 pub fn versions(root: &Utf8Path, python: Option<&Utf8Path>) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let mut add = |name: &str, program: &str, args: &[&str]| {
-        let version = Command::new(program)
-            .args(args)
-            .current_dir(root)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| {
-                let text = if o.stdout.is_empty() { o.stderr } else { o.stdout };
-                String::from_utf8_lossy(&text).lines().next().unwrap_or("").trim().to_owned()
-            })
-            .unwrap_or_else(|| "not found".into());
-        out.push((name.to_owned(), version));
-    };
     if let Some(python) = python {
-        add("Python", python.as_str(), &["--version"]);
-        add(
-            "backend packages",
-            python.as_str(),
-            &[
-                "-c",
-                "import importlib.metadata as m; print(', '.join(f'{p} {m.version(p)}' for p in \
-                 ('fastapi', 'uvicorn', 'sqlalchemy', 'asyncpg', 'pydantic', 'openai-agents', 'fastmcp')))",
-            ],
-        );
+        out.push(("Python".into(), version_line(root, python.as_str(), &["--version"])));
+        let packages = "import importlib.metadata as m; print(', '.join(f'{p} {m.version(p)}' for p in \
+                        ('fastapi', 'uvicorn', 'sqlalchemy', 'asyncpg', 'pydantic', 'openai-agents', 'fastmcp')))";
+        out.push(("backend packages".into(), version_line(root, python.as_str(), &["-c", packages])));
     }
-    add("PostgreSQL", &format!("{BIN_DIR}/postgres"), &["--version"]);
-    add("wrk", "wrk", &["-v"]);
-    add("Node.js", "node", &["--version"]);
-    add("rustc", "rustc", &["--version"]);
-    add("Docker", "docker", &["version", "--format", "{{.Server.Version}}"]);
+    let postgres = format!("{BIN_DIR}/postgres");
+    for (name, program, args) in [
+        ("PostgreSQL", postgres.as_str(), &["--version"][..]),
+        ("wrk", "wrk", &["-v"][..]),
+        ("Node.js", "node", &["--version"][..]),
+        ("rustc", "rustc", &["--version"][..]),
+        ("Docker", "docker", &["version", "--format", "{{.Server.Version}}"][..]),
+    ] {
+        out.push((name.into(), version_line(root, program, args)));
+    }
     out
+}
+
+/// The first line a tool prints about itself. wrk prints its version with its usage and exits
+/// 1, so the exit status is not checked; a tool that can't start is "not found".
+fn version_line(root: &Utf8Path, program: &str, args: &[&str]) -> String {
+    match Command::new(program).args(args).current_dir(root).output() {
+        Ok(o) => {
+            let text = if o.stdout.is_empty() { o.stderr } else { o.stdout };
+            String::from_utf8_lossy(&text).lines().next().unwrap_or("").trim().to_owned()
+        }
+        Err(_) => "not found".into(),
+    }
 }
 
 /// A row of the targets table.
@@ -228,7 +225,7 @@ pub fn render(root: &Utf8Path, r: &Results) -> String {
     let _ = writeln!(
         out,
         "# Benchmarks\n\n\
-         Written by `cargo xtask bench`{} on {}. Re-run it to refresh this file; `--quick` gives \
+         Written by `cargo xtask bench{}` on {}. Re-run it to refresh this file; `--quick` gives \
          the same tables from short runs in a few minutes. Every figure below comes from this one \
          run: the machine is shared, so what matters is the ratios between figures measured side \
          by side, not their absolute values. Nothing here is a timed test.\n",
@@ -264,7 +261,7 @@ fn api_tables(out: &mut String, r: &Results) {
     let _ = writeln!(
         out,
         "## Tasks API under load\n\n\
-         Loopback, a throwaway PostgreSQL 15 (fsync off) seeded with {TASKS} tasks across {USERS} \
+         Loopback, a throwaway PostgreSQL 15 (fsync off) seeded with {} tasks across {USERS} \
          users; wrk with one connection per client, each request signed as one of the users with \
          an Ed25519 JWT the backend verifies against a served JWKS (bench/load.lua). `list` is \
          the UI's page: pending tasks, soonest due first, 20 per page, with the total; `update` \
@@ -274,6 +271,7 @@ fn api_tables(out: &mut String, r: &Results) {
          validation or token verification. Each point ran for {} s after a warm-up; backend and \
          ceiling alternate point by point. *CPU ms/req* is the CPU time the server's processes \
          spent per request: on a shared machine it is steadier than wall-clock throughput.\n",
+        thousands(TASKS),
         if r.quick { 3 } else { 8 }
     );
     if r.load.is_empty() {
@@ -307,6 +305,19 @@ fn api_tables(out: &mut String, r: &Results) {
     }
 }
 
+/// 10000 → "10,000".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn other_tables(out: &mut String, r: &Results) {
     let fmt = |key: &str, unit: &str, digits: usize| -> String {
         match r.figure(key) {
@@ -326,6 +337,7 @@ fn other_tables(out: &mut String, r: &Results) {
          | chat turn: p95 | {} |\n\
          | chat turns per second (1 worker) | {} |\n\
          | backend process start → /ready 200 (median): wall / CPU | {} / {} |\n\
+         | backend container (`docker run`, last image built here) → /ready 200 (median) | {}{} |\n\
          | frontend standalone server start → /api/ready 200 (median): wall / CPU | {} / {} |\n\
          | `cargo xtask plan` wall time (median) | {} |\n\
          | no-op `cargo xtask build` wall time | {} |\n\
@@ -341,6 +353,8 @@ fn other_tables(out: &mut String, r: &Results) {
         fmt("chat.turns_per_second", "", 1),
         fmt("startup.backend_s", "s", 2),
         fmt("startup.backend_cpu_s", "CPU s", 2),
+        fmt("startup.backend_container_s", "s", 2),
+        r.facts.get("startup.backend_container").map_or(String::new(), |i| format!(" ({i})")),
         fmt("startup.frontend_s", "s", 2),
         fmt("startup.frontend_cpu_s", "CPU s", 2),
         fmt("pipeline.plan_s", "s", 2),
@@ -369,4 +383,14 @@ fn other_tables(out: &mut String, r: &Results) {
             .map(|(k, v)| format!("; {}: {v}", k.trim_start_matches("image.")))
             .collect::<String>()
     );
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(super::thousands(100), "100");
+        assert_eq!(super::thousands(10_000), "10,000");
+        assert_eq!(super::thousands(1_234_567), "1,234,567");
+    }
 }
