@@ -12,9 +12,9 @@ pub struct Flags {
     /// Print every external command before running it.
     #[arg(short, long, global = true)]
     pub verbose: bool,
-    /// The deployment declaration to use.
-    #[arg(long, global = true, value_name = "PATH", default_value = "infra.toml")]
-    pub config: camino::Utf8PathBuf,
+    /// The deployment declaration to use [default: infra.toml at the project root].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<camino::Utf8PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -1,7 +1,7 @@
 //! `cargo xtask`: the project's automation, as a normal Rust binary (rust-analyzer's xtask style).
 //!
 //! One module per command; they share a few core types: [`config::Config`] (infra.toml),
-//! [`plan::Plan`] (what a build would do and why) and [`report::Report`] (what a run did).
+//! [`plan::ImagePlan`] (what a build would do and why) and [`report::Report`] (what a run did).
 
 mod bench;
 mod cluster;
@@ -29,9 +29,8 @@ fn main() -> ExitCode {
     let flags = flags::parse();
     process::set_verbose(flags.verbose);
     process::install_signal_handler();
-    let config_path = || {
-        if flags.config.is_absolute() { flags.config.clone() } else { project_root().join(&flags.config) }
-    };
+    // The project's declaration wherever xtask is run from; a given path is taken as typed.
+    let config_path = || flags.config.clone().unwrap_or_else(|| project_root().join("infra.toml"));
     let result = match &flags.command {
         flags::Command::Plan(args) => cmd::plan::run(&config_path(), args),
         flags::Command::Build(args) => cmd::build::run(&config_path(), args),
