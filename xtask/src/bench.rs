@@ -114,6 +114,7 @@ pub fn run(config_path: &Utf8Path, args: &BenchArgs) -> Result<ExitCode> {
     let root = project_root();
     let work = report::dir(&root).join("bench");
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {work}"))?;
+    let _lock = RunLock::take(&work.join("lock"))?;
     let mut results = Results {
         date: report::now_rfc3339(),
         quick: args.quick,
@@ -177,6 +178,31 @@ pub fn run(config_path: &Utf8Path, args: &BenchArgs) -> Result<ExitCode> {
     print!("{}", doc::targets_table(&results));
     eprintln!("\nwrote {path} (figures in {json})");
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// One benchmark at a time per checkout: two runs would overwrite each other's users, tokens and
+/// logs (and compete for the same cores). Removed when the run ends; a lock whose process is
+/// gone is taken over.
+struct RunLock(Utf8PathBuf);
+
+impl RunLock {
+    fn take(path: &Utf8Path) -> Result<RunLock> {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            if let Ok(pid) = text.trim().parse::<u32>() {
+                if Utf8Path::new(&format!("/proc/{pid}")).exists() && pid != std::process::id() {
+                    anyhow::bail!("another `cargo xtask bench` (pid {pid}) is running here; wait for it or stop it");
+                }
+            }
+        }
+        std::fs::write(path, std::process::id().to_string()).with_context(|| format!("cannot write {path}"))?;
+        Ok(RunLock(path.to_owned()))
+    }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// The median of samples (the middle one, or the mean of the two middle ones).
