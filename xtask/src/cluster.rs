@@ -192,7 +192,8 @@ impl<'a> Cluster<'a> {
     /// The deployed revision and status (`deployed`, `failed`, …), if the release exists.
     pub fn release_status(&self) -> Result<Option<(u64, String)>> {
         let mut cmd = self.helm();
-        cmd.args(["list", "--filter", &format!("^{}$", self.config.release.name), "-o", "json"]);
+        // --all: a release being installed or that failed is still ours to report.
+        cmd.args(["list", "--all", "--filter", &format!("^{}$", self.config.release.name), "-o", "json"]);
         let out = process::read(&mut cmd)?;
         let list: Value = serde_json::from_str(&out).context("unexpected `helm list` output")?;
         Ok(list.as_array().and_then(|l| l.first()).map(|r| {
