@@ -56,6 +56,9 @@ pub struct Release {
     /// Helm value path → environment variable it comes from.
     pub secrets: BTreeMap<String, String>,
     pub existing_secret_value: String,
+    /// Images the chart runs that we don't build (e.g. `postgres:17`): loaded like ours into
+    /// clusters that can't pull them.
+    pub extra_images: Vec<String>,
     pub entrypoint: ServicePort,
     pub budgets: ReleaseBudgets,
 }
@@ -153,6 +156,8 @@ struct RawRelease {
     secrets: BTreeMap<String, Spanned<String>>,
     #[serde(default = "default_existing_secret_value")]
     existing_secret_value: String,
+    #[serde(default)]
+    extra_images: Vec<String>,
     entrypoint: RawServicePort,
     #[serde(default)]
     budgets: RawReleaseBudgets,
@@ -649,6 +654,7 @@ fn release_from_raw(
         images: release_images,
         secrets,
         existing_secret_value: raw.existing_secret_value,
+        extra_images: raw.extra_images,
         entrypoint,
         budgets: ReleaseBudgets {
             deploy_seconds: budget(b.deploy_seconds, "deploy_seconds")?,
@@ -719,7 +725,7 @@ fn environment_from_raw(
     Ok(Environment {
         name: name.to_owned(),
         kind,
-        kubeconfig: raw.kubeconfig.map(|p| expand_home(&p)),
+        kubeconfig: raw.kubeconfig.map(|p| root.join(expand_home(&p))),
         context: raw.context,
         values,
         set: raw

@@ -206,10 +206,11 @@ fn a_budget_below_the_real_size_fails_verify_budgets_with_the_table() {
     assert_eq!(report["budgets"].as_array().unwrap().len(), 3);
 }
 
-#[test]
-#[ignore = "needs a Docker engine: run by `cargo xtask test --tier images`"]
-fn up_on_minikube_through_recording_standins_is_idempotent() {
-    let f = Fixture::new("minikube", "100");
+
+/// Recording stand-ins for `minikube`, `kubectl` and `helm` (one script): each command line is
+/// appended to the returned log; answers are just enough for `up`, `status` and `down`.
+/// Returns the PATH to use and the log.
+fn standins(f: &Fixture) -> (String, PathBuf) {
     let bin = f.dir.join("standins");
     let log = f.dir.join("standins.log");
     std::fs::create_dir_all(&bin).unwrap();
@@ -231,6 +232,7 @@ case "$tool $*" in
   *"delete namespace fixture"*) rm -f "$state.ns" "$state.label" ;;
   helm*" uninstall fixture "*) rm -f "$state.rev" ;;
   *"get deployments"*) echo deployment.apps/fixture-web ;;
+  *"get nodes -o jsonpath"*) echo "" ;;
   *"get pods"*) echo '{{"items":[{{"status":{{"phase":"Running","conditions":[{{"type":"Ready","status":"True"}}]}}}}]}}' ;;
   helm*" list "*) if [ -f "$state.rev" ]; then echo '[{{"revision":"1","status":"deployed"}}]'; else echo '[]'; fi ;;
   helm*" upgrade --install "*) touch "$state.rev" ;;
@@ -246,6 +248,15 @@ exit 0
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    (path, log)
+}
+
+
+#[test]
+#[ignore = "needs a Docker engine: run by `cargo xtask test --tier images`"]
+fn up_on_minikube_through_recording_standins_is_idempotent() {
+    let f = Fixture::new("minikube", "100");
+    let (path, log) = standins(&f);
 
     let out = f.xtask(&["up"], Some(&path));
     assert!(out.status.success());
@@ -346,4 +357,40 @@ fn generated_values_render_with_the_real_chart() {
     assert!(manifests.contains("todo-frontend:ba9876543210"));
     assert!(manifests.contains("name: todo-chatbot-frontend"), "the entrypoint Service of infra.toml exists");
     assert!(manifests.contains("name: todo-chatbot-backend"));
+}
+
+#[test]
+#[ignore = "needs a Docker engine: run by `cargo xtask test --tier images`"]
+fn up_on_a_kube_environment_loads_what_the_node_lacks_with_the_load_command() {
+    let f = Fixture::new("kube", "100");
+    let (path, log) = standins(&f);
+    // A load command that records its arguments, and an extra image the chart runs.
+    f.write("load.sh", &format!("#!/bin/sh\necho \"load $*\" >> '{}'\n", log.display()));
+    std::fs::set_permissions(f.dir.join("load.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let infra = std::fs::read_to_string(f.dir.join("infra.toml")).unwrap();
+    let extra = format!("{}-app:extra", f.prefix);
+    let infra = infra
+        .replace("[release.images]", &format!("extra_images = [\"{extra}\"]\n[release.images]"))
+        .replace("default_environment = \"minikube\"", "default_environment = \"cluster\"")
+        + "\n[environments.cluster]\ntype = \"kube\"\nload = [\"./load.sh\", \"{images}\"]\nkubeconfig = \"kubeconfig\"\n";
+    f.write("infra.toml", &infra);
+    f.write("kubeconfig", "");
+    // The extra image exists in the engine (a tag of a fixture image, built first).
+    assert!(f.xtask(&["build"], None).status.success());
+    let app = f.report("build")["images"][1]["reference"].as_str().unwrap().to_owned();
+    assert!(Command::new("docker").args(["tag", &app, &extra]).status().unwrap().success());
+
+    let out = f.xtask(&["up"], Some(&path));
+    assert!(out.status.success());
+    let recorded = std::fs::read_to_string(&log).unwrap();
+    let kubeconfig = f.dir.join("kubeconfig");
+    assert!(recorded.contains(&format!("kubectl --kubeconfig {} get nodes -o jsonpath=", kubeconfig.display())), "{recorded}");
+    let load = recorded.lines().find(|l| l.starts_with("load ")).expect("the load command ran");
+    let report = f.report("up");
+    let refs: Vec<&str> = report["images"].as_array().unwrap().iter().map(|i| i["reference"].as_str().unwrap()).collect();
+    assert_eq!(load, format!("load {} {extra}", refs.join(" ")), "all images, ours then the extra ones, in one run");
+    assert!(report["images"].as_array().unwrap().iter().all(|i| i["loaded"] == true));
+    // Port-forward is how this environment is reached.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&format!("kubectl --kubeconfig {} -n fixture port-forward svc/fixture-web 3000:3000", kubeconfig.display())), "{stdout}");
 }

@@ -49,7 +49,7 @@ fn up(config: &Config, env: &Environment, report: &mut Report) -> Result<()> {
     let secrets = secret_values(config, env)?;
 
     let plans = build_images(config, &docker, &[], false, report)?;
-    load_missing(&cluster, &plans, report)?;
+    load_missing(&cluster, &docker, &plans, report)?;
 
     let values = generated_values(config, env, &plans);
     let fingerprint = fingerprint(config, env, &values, &secrets)?;
@@ -92,19 +92,31 @@ fn up(config: &Config, env: &Environment, report: &mut Report) -> Result<()> {
     Ok(())
 }
 
-/// Loads the images the cluster's node doesn't have yet (Minikube: built in place, nothing).
-fn load_missing(cluster: &Cluster<'_>, plans: &[ImagePlan], report: &mut Report) -> Result<()> {
+/// Loads the images the cluster's node doesn't have yet — ours and the chart's `extra_images`
+/// (pulled into the local engine first if it lacks them). Minikube builds in place and pulls
+/// third-party images itself: nothing to do.
+fn load_missing(cluster: &Cluster<'_>, docker: &Docker, plans: &[ImagePlan], report: &mut Report) -> Result<()> {
     if matches!(cluster.env.kind, EnvironmentKind::Minikube { .. }) {
         return Ok(());
     }
     let on_node = cluster.node_images()?;
-    let missing: Vec<String> = plans.iter().map(|p| p.reference.clone()).filter(|r| !on_node.contains(r)).collect();
+    let ours = plans.iter().map(|p| p.reference.clone());
+    let extra = cluster.config.release.extra_images.iter().cloned();
+    let missing: Vec<String> = ours.chain(extra).filter(|r| !on_node.contains(r)).collect();
     for entry in &mut report.images {
         entry.loaded = Some(missing.contains(&entry.reference));
     }
     if missing.is_empty() {
         eprintln!("images: already on the cluster's node");
         return Ok(());
+    }
+    for image in cluster.config.release.extra_images.iter().filter(|i| missing.contains(i)) {
+        if docker.inspect(image)?.is_none() {
+            let bar = spinner(format!("docker pull {image}"));
+            let result = process::read(docker.command().args(["pull", image]));
+            bar.finish_and_clear();
+            result.with_context(|| format!("the chart runs {image}, which is neither in {} nor pullable", docker.name))?;
+        }
     }
     let bar = spinner(format!("loading {} into the cluster", missing.join(", ")));
     let result = cluster.load(&missing);
