@@ -188,9 +188,14 @@ fn timed(cmd: &mut Command) -> Result<f64> {
 
 /// Image sizes and build times, and the last deployment, from what `build` and `up` recorded.
 pub fn deployment(root: &Utf8Path, config_path: &Utf8Path, results: &mut Results) {
-    let (Ok(config), Ok(state)) = (config::load(config_path), State::load(root)) else {
-        results.unmeasured.insert("deployment".into(), "infra.toml or target/xtask/state.json unreadable".into());
-        return;
+    let (config, state) = match (config::load(config_path), State::load(root)) {
+        (Ok(config), Ok(state)) => (config, state),
+        (Err(err), _) | (_, Err(err)) => {
+            for key in ["image.backend", "image.frontend", "deploy"] {
+                results.unmeasured.insert(key.into(), format!("{err:#}"));
+            }
+            return;
+        }
     };
     for image in &config.images {
         let prefix = format!("{}:", image.name);
