@@ -1,11 +1,19 @@
-/** Runs once when the server starts: create Better Auth's tables before the first request. */
+/** Runs once when the server starts: check the configuration, then create Better Auth's tables. */
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
-  const { ensureAuthSchema } = await import("./lib/server/auth");
+  const { getAuth, ensureAuthSchema } = await import("./lib/server/auth");
+  try {
+    // Builds the auth instance from the environment: a configuration error (say, no
+    // BETTER_AUTH_SECRET in production) must stop the server, not leave it "healthy".
+    getAuth();
+  } catch (error) {
+    console.error(`[config] ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
   try {
     await ensureAuthSchema();
   } catch (error) {
-    // Not fatal: /api/ready reports it and the next request retries.
+    // Not fatal: the database may come up later; /api/ready reports it and the next request retries.
     console.error("[auth] schema migration at start-up failed:", error);
   }
 }
