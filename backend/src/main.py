@@ -10,7 +10,6 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from src.agent import build_model
 from src.api.errors import install_error_handlers
 from src.api.routes import chat, conversations, health, tasks
 from src.auth.jwks import JWKSVerifier
@@ -18,7 +17,7 @@ from src.chatkit import router as chatkit_router
 from src.core.logging import RequestContextMiddleware, configure_logging
 from src.core.settings import Settings, load_settings_or_exit
 from src.db.engine import create_engine, create_sessionmaker
-from src.mcp.client import MCP_PATH
+from src.mcp import MCP_PATH
 from src.mcp.server import build_mcp_server
 
 log = logging.getLogger(__name__)
@@ -66,7 +65,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
     app.state.verifier = verifier
-    app.state.model = build_model(settings)
 
     install_error_handlers(app)
     app.include_router(health.router)

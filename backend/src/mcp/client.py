@@ -14,10 +14,10 @@ from agents.mcp import MCPServerStreamableHttp
 from starlette.types import ASGIApp
 
 from src.core.logging import request_id_var
+from src.mcp import MCP_PATH
 
 # Never resolved: the transport hands requests straight to the app.
 INTERNAL_BASE_URL = "http://todo-backend.internal"
-MCP_PATH = "/mcp/"
 TOOL_TIMEOUT_SECONDS = 30.0
 
 

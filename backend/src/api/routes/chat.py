@@ -5,18 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from agents import Model
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from src.agent import is_offline, model_name
 from src.api.deps import CurrentUser, SettingsDep, UserId
 from src.db.types import ID_MAX
-from src.services import chat as service
-from src.services.chat import AssistantFailed
+
+if TYPE_CHECKING:
+    from agents import Model
+
+# The Agents SDK and the OpenAI client (src.agent, src.services.chat) are imported on the first
+# chat, not at start-up: they are about 40 % of the app's import time, and probes, the task API
+# and MCP never need them.
 
 router = APIRouter(prefix="/api/{user_id}", tags=["chat"])
 
@@ -59,11 +62,17 @@ class AssistantInfo(BaseModel):
 
 
 def get_model(request: Request) -> Model:
-    """The process's chat model (tests override this dependency with a scripted one)."""
-    return request.app.state.model
+    """The process's chat model, built on first use (tests override this dependency with a
+    scripted one)."""
+    state = request.app.state
+    if getattr(state, "model", None) is None:
+        from src.agent import build_model
+
+        state.model = build_model(state.settings)
+    return state.model
 
 
-ModelDep = Annotated[Model, Depends(get_model)]
+ModelDep = Annotated["Model", Depends(get_model)]
 
 
 @router.post(
@@ -74,6 +83,9 @@ ModelDep = Annotated[Model, Depends(get_model)]
 async def chat(
     request: Request, user_id: UserId, user: CurrentUser, body: ChatRequest, model: ModelDep
 ) -> ChatResponse | JSONResponse:
+    from src.services import chat as service
+    from src.services.chat import AssistantFailed
+
     turn = await service.begin_turn(
         request.app.state.sessionmaker,
         user_id=user_id,
@@ -108,6 +120,8 @@ async def chat_stream(
     """The same turn as `POST /chat`, streamed as Vercel AI SDK UI message stream v1 (SSE).
     The conversation id is in the `x-conversation-id` header and in the `start` part's
     `messageMetadata`."""
+    from src.services import chat as service
+
     turn = await service.begin_turn(
         request.app.state.sessionmaker,
         user_id=user_id,
@@ -148,4 +162,6 @@ async def _server_sent_events(parts: AsyncIterator[dict[str, Any]]) -> AsyncIter
 
 @router.get("/assistant", response_model=AssistantInfo)
 async def assistant(_: UserId, settings: SettingsDep) -> AssistantInfo:
+    from src.agent import is_offline, model_name
+
     return AssistantInfo(offline=is_offline(settings), model=model_name(settings))
