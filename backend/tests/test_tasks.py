@@ -185,6 +185,22 @@ async def test_create_validation(
     assert (await listing(client, user))["total"] == 0  # nothing half-written
 
 
+async def test_a_body_that_is_not_json_names_the_body(
+    client: httpx.AsyncClient, user: User
+) -> None:
+    response = await client.post(
+        user.url("/tasks"),
+        content=b'{"title": "milk",}',
+        headers={**user.headers, "content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["field"] == "body"
+    assert error["msg"].startswith("the body is not valid JSON: ")
+    assert "(at character 17)" in error["msg"]
+    assert (await listing(client, user))["total"] == 0
+
+
 async def test_update_validation(client: httpx.AsyncClient, user: User) -> None:
     task = await create(client, user, title="keep me")
     response = await client.put(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -19,15 +20,26 @@ log = logging.getLogger(__name__)
 
 def validation_errors(exc: RequestValidationError) -> list[dict[str, object]]:
     """FastAPI's field errors without echoing the submitted input back."""
-    return [
-        {
-            "loc": list(error["loc"]),
-            "field": ".".join(str(part) for part in error["loc"][1:]) or str(error["loc"][0]),
-            "msg": error["msg"].removeprefix("Value error, "),
-            "type": error["type"],
+    return [_field_error(error) for error in exc.errors()]
+
+
+def _field_error(error: dict[str, Any]) -> dict[str, object]:
+    loc = list(error["loc"])
+    if error["type"] == "json_invalid":
+        # FastAPI puts the character offset where a field name would be: say it in words.
+        reason = error.get("ctx", {}).get("error", "JSON decode error")
+        return {
+            "loc": loc[:1],
+            "field": "body",
+            "msg": f"the body is not valid JSON: {reason} (at character {loc[-1]})",
+            "type": "json_invalid",
         }
-        for error in exc.errors()
-    ]
+    return {
+        "loc": loc,
+        "field": ".".join(str(part) for part in loc[1:]) or str(loc[0]),
+        "msg": error["msg"].removeprefix("Value error, "),
+        "type": error["type"],
+    }
 
 
 def install_error_handlers(app: FastAPI) -> None:
