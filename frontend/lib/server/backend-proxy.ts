@@ -64,7 +64,8 @@ export async function proxyToBackend(
     } as RequestInit);
   } catch (error) {
     if (request.signal.aborted) return jsonError(499, "Request cancelled.");
-    console.error(`[proxy] ${request.method} ${url} failed:`, error);
+    // The path only: the query may carry the user's search text (the backend's log omits it too).
+    console.error(`[proxy] ${request.method} ${readConfig().backendUrl}${path} failed:`, error);
     return jsonError(502, "The task service is unreachable. Try again in a moment.");
   }
 

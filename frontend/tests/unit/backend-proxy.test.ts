@@ -108,12 +108,16 @@ describe("proxyToBackend", () => {
   });
 
   it("answers 502 with a readable detail when the backend is down", async () => {
-    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
     vi.stubEnv("BACKEND_URL", "http://127.0.0.1:1");
     try {
-      const response = await proxyToBackend(new Request("http://app.test/api/backend/tasks"), toUser("tasks"));
+      const response = await proxyToBackend(new Request("http://app.test/api/backend/tasks?q=my+secret+plans"), toUser("tasks"));
       expect(response.status).toBe(502);
       expect((await response.json()).detail).toMatch(/unreachable/);
+      // The failure is logged by path, without the user's search text.
+      const line = logged.mock.calls.map((args) => String(args[0])).join("\n");
+      expect(line).toContain("/api/user-1/tasks");
+      expect(line).not.toContain("secret");
     } finally {
       vi.stubEnv("BACKEND_URL", `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     }
