@@ -88,19 +88,35 @@ struct Target {
     why_missing: String,
 }
 
-/// "not measured in this run", with the first reason recorded under one of `keys`, made fit
-/// for a table cell.
+/// A table cell for a figure this run has no value for; the reasons are listed once, below the
+/// tables (see `unmeasured_list`).
 fn not_measured(r: &Results, keys: &[&str]) -> String {
-    match keys.iter().find_map(|k| r.unmeasured.get(*k)) {
-        Some(why) => {
-            let mut why = why.split_whitespace().collect::<Vec<_>>().join(" ").replace('|', "/");
-            if why.chars().count() > 240 {
-                why = why.chars().take(240).collect::<String>() + "…";
-            }
-            format!("not measured in this run: {why}")
-        }
-        None => "not measured in this run".to_owned(),
+    if keys.iter().any(|k| r.unmeasured.contains_key(*k)) {
+        "not measured in this run (why: below)".to_owned()
+    } else {
+        "not measured in this run".to_owned()
     }
+}
+
+/// Every reason something was not measured, once, with what it concerns.
+fn unmeasured_list(out: &mut String, r: &Results) {
+    if r.unmeasured.is_empty() {
+        return;
+    }
+    let mut reasons: Vec<(String, Vec<&str>)> = Vec::new();
+    for (key, why) in &r.unmeasured {
+        let why = why.split_whitespace().collect::<Vec<_>>().join(" ");
+        match reasons.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, keys)) => keys.push(key),
+            None => reasons.push((why, vec![key])),
+        }
+    }
+    let _ = writeln!(out, "## Not measured in this run\n");
+    for (why, keys) in reasons {
+        let keys: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+        let _ = writeln!(out, "- {}: {why}", keys.join(", "));
+    }
+    out.push('\n');
 }
 
 fn targets(r: &Results) -> Vec<Target> {
@@ -251,6 +267,7 @@ pub fn render(root: &Utf8Path, r: &Results) -> String {
     );
     api_tables(&mut out, r);
     other_tables(&mut out, r);
+    unmeasured_list(&mut out, r);
     if let Ok(notes) = std::fs::read_to_string(root.join("bench/notes.md")) {
         let _ = writeln!(out, "{}", notes.trim_end());
     }
@@ -343,7 +360,7 @@ fn other_tables(out: &mut String, r: &Results) {
          | no-op `cargo xtask build` wall time | {} |\n\
          | no-op `cargo xtask up` wall time | {} |\n\
          | rebuild after one backend file changed (`build`) | {}{} |\n\
-         | context hashing: ours | {} over {} in {} files |\n\
+         | context hashing: ours | {} |\n\
          | context hashing: `sha256sum` on the same files | {} |\n\
          | backend image: size / build time | {} / {} |\n\
          | frontend image: size / build time | {} / {} |\n\
@@ -362,9 +379,12 @@ fn other_tables(out: &mut String, r: &Results) {
         fmt("pipeline.noop_up_s", "s", 2),
         fmt("pipeline.rebuild_one_file_s", "s", 1),
         r.facts.get("pipeline.rebuilt").map_or(String::new(), |n| format!(" (rebuilt: {n})")),
-        fmt("pipeline.hash_mb_s", "MB/s", 0),
-        fmt("pipeline.hash_mb", "MB", 2),
-        fmt("pipeline.hash_files", "", 0),
+        match (r.figure("pipeline.hash_mb"), r.figure("pipeline.hash_files")) {
+            (Some(mb), Some(files)) => {
+                format!("{} over {mb:.2} MB in {files:.0} files", fmt("pipeline.hash_mb_s", "MB/s", 0))
+            }
+            _ => fmt("pipeline.hash_mb_s", "MB/s", 0),
+        },
         fmt("pipeline.sha256sum_mb_s", "MB/s", 0),
         fmt("image.backend.size_mb", "MB", 0),
         fmt("image.backend.build_s", "s", 0),
