@@ -396,7 +396,8 @@ fn other_tables(out: &mut String, r: &Results) {
     let _ = writeln!(
         out,
         "Image and deployment figures are what the last `cargo xtask build` and `up` recorded in \
-         target/xtask/state.json on this machine{}.\n",
+         target/xtask/state.json on this machine (a build time of seconds means Docker's layer \
+         cache served it){}.\n",
         r.facts
             .iter()
             .filter(|(k, _)| k.starts_with("image."))
