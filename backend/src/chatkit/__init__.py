@@ -1,7 +1,9 @@
-"""A self-hosted ChatKit endpoint over the todo assistant (see routes.py and store.py)."""
+"""A self-hosted ChatKit endpoint over the todo assistant (see routes.py and store.py).
+
+Only the router is exported: the app mounts it at start-up, and the ChatKit server (with the
+Agents SDK behind it) is imported by the handler on the first ChatKit request.
+"""
 
 from .routes import router
-from .server import TodoChatKitServer
-from .store import ChatKitContext, ConversationStore
 
-__all__ = ["ChatKitContext", "ConversationStore", "TodoChatKitServer", "router"]
+__all__ = ["router"]

@@ -10,9 +10,6 @@ from pydantic import ValidationError
 from src.api.deps import CurrentUser, UserId
 from src.api.routes.chat import ModelDep
 
-from .server import NotFoundError, StreamingResult, TodoChatKitServer
-from .store import ChatKitContext
-
 router = APIRouter(prefix="/api/{user_id}", tags=["chatkit"])
 
 
@@ -27,6 +24,9 @@ router = APIRouter(prefix="/api/{user_id}", tags=["chatkit"])
 async def chatkit(
     request: Request, user_id: UserId, user: CurrentUser, model: ModelDep
 ) -> Response:
+    from .server import NotFoundError, StreamingResult, TodoChatKitServer  # see __init__
+    from .store import ChatKitContext
+
     server = TodoChatKitServer(
         app=request.app, model=model, sessionmaker=request.app.state.sessionmaker
     )
