@@ -252,11 +252,37 @@ pub fn http_get(url: &str, timeout: Duration) -> Result<u16> {
     stream.set_write_timeout(Some(timeout))?;
     let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: cargo-xtask\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes())?;
+    // Read the response as far as it goes, not to EOF: a tunnel (kubectl port-forward) may
+    // hold the connection open well after the server closed its end, which would be measured.
     let mut response = Vec::new();
-    stream.read_to_end(&mut response)?;
-    let head = String::from_utf8_lossy(&response[..response.len().min(64)]);
+    let mut buf = [0u8; 8192];
+    let head_end = loop {
+        if let Some(at) = response.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            anyhow::bail!("{url}: the connection closed before the response headers ended");
+        }
+        response.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&response[..head_end]).to_ascii_lowercase();
     let code = head.split_whitespace().nth(1).and_then(|c| c.parse().ok());
-    code.with_context(|| format!("{url}: not an HTTP response"))
+    let code = code.with_context(|| format!("{url}: not an HTTP response"))?;
+    let header = |name: &str| head.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()));
+    let complete = |body: &[u8]| match (header("content-length:"), header("transfer-encoding:")) {
+        (Some(len), _) => body.len() >= len.parse().unwrap_or(0),
+        (None, Some(te)) if te.contains("chunked") => body.ends_with(b"0\r\n\r\n"),
+        _ => false,
+    };
+    while !complete(&response[head_end..]) {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        response.extend_from_slice(&buf[..n]);
+    }
+    Ok(code)
 }
 
 #[cfg(test)]
@@ -275,6 +301,7 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         let server = std::thread::spawn(move || {
             let mut seen = Vec::new();
+            let mut held = Vec::new();
             for code in ["200 OK", "503 Service Unavailable"] {
                 let (mut stream, _) = listener.accept().unwrap();
                 // The whole request head, as a server reads it.
@@ -286,12 +313,18 @@ mod tests {
                 }
                 seen.push(String::from_utf8_lossy(&head).lines().next().unwrap().to_owned());
                 write!(stream, "HTTP/1.1 {code}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}").unwrap();
+                // Like a port-forward tunnel: the connection stays open after the response.
+                held.push(stream);
             }
+            std::thread::sleep(Duration::from_secs(3));
             seen
         });
         let url = format!("http://127.0.0.1:{port}/ready");
+        let start = std::time::Instant::now();
         assert_eq!(http_get(&url, Duration::from_secs(5)).unwrap(), 200);
         assert_eq!(http_get(&url, Duration::from_secs(5)).unwrap(), 503);
+        // Done when the body is complete, not when the peer closes.
+        assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
         assert_eq!(server.join().unwrap(), ["GET /ready HTTP/1.1", "GET /ready HTTP/1.1"]);
         assert!(http_get("https://example.com/", Duration::from_secs(1)).is_err());
     }

@@ -168,6 +168,8 @@ fn release_rows(config: &Config, env: &Environment, state: &State) -> Vec<Budget
     if budgets.limits_fit_capacity {
         let (cpu, memory) = total_limits(&pods);
         match capacity(&cluster, env) {
+            // Nothing running fits anything: that measures nothing.
+            _ if pods.is_empty() => rows.push(row("limits fit the cluster", None, 100.0, "%", "no pods: is the release installed?")),
             Ok((cap, source)) => {
                 rows.push(row(format!("CPU limits ({source})"), Some(cpu), cap.cpu, "CPU", ""));
                 rows.push(row(format!("memory limits ({source})"), Some(memory / 1e6), cap.memory_mb, "MB", ""));
