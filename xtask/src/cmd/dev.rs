@@ -50,6 +50,8 @@ pub fn run(args: &DevArgs) -> Result<ExitCode> {
     default("CORS_ORIGINS", format!("{app_url},http://127.0.0.1:{}", args.port));
     default("BACKEND_URL", backend_url.clone());
     default("BETTER_AUTH_SECRET", dev_secret(&root.join(".data/dev-better-auth-secret"))?);
+    // `next dev` would otherwise announce telemetry and try to send it on every start.
+    default("NEXT_TELEMETRY_DISABLED", "1".into());
 
     let uv = uv()?;
     let backend_cmd = |args: &[&str]| {
