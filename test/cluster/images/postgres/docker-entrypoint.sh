@@ -2,7 +2,7 @@
 # As root: the stand-in's entry point. As any other user (the official image's non-root mode):
 # initialise PGDATA on first start without chown or gosu, then run postgres as that user.
 set -e
-export PGDATA=${PGDATA:-/var/lib/postgresql/data}
+export PGDATA="${PGDATA:-/var/lib/postgresql/data}"
 [ "$1" = postgres ] || exec "$@"
 [ "$(id -u)" != 0 ] || exec /usr/local/bin/standin-entrypoint.sh "$@"
 mkdir -p "$PGDATA" && chmod 700 "$PGDATA"
