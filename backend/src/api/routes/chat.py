@@ -17,6 +17,9 @@ from src.db.types import ID_MAX
 if TYPE_CHECKING:
     from agents import Model
 
+    from src.auth.jwks import AuthenticatedUser
+    from src.services.chat import TurnContext
+
 # The Agents SDK and the OpenAI client (src.agent, src.services.chat) are imported on the first
 # chat, not at start-up: they are about 40 % of the app's import time, and probes, the task API
 # and MCP never need them.
@@ -75,6 +78,22 @@ def get_model(request: Request) -> Model:
 ModelDep = Annotated["Model", Depends(get_model)]
 
 
+async def _begin_turn(
+    request: Request, *, user_id: str, user: AuthenticatedUser, body: ChatRequest
+) -> TurnContext:
+    """Stores the user's message (in a new conversation when none is given): the part of a
+    turn that is the same whether the reply is returned whole or streamed."""
+    from src.services import chat as service
+
+    return await service.begin_turn(
+        request.app.state.sessionmaker,
+        user_id=user_id,
+        bearer_token=user.token,
+        conversation_id=body.conversation_id,
+        message=body.message,
+    )
+
+
 @router.post(
     "/chat",
     response_model=ChatResponse,
@@ -86,13 +105,7 @@ async def chat(
     from src.services import chat as service
     from src.services.chat import AssistantFailed
 
-    turn = await service.begin_turn(
-        request.app.state.sessionmaker,
-        user_id=user_id,
-        bearer_token=user.token,
-        conversation_id=body.conversation_id,
-        message=body.message,
-    )
+    turn = await _begin_turn(request, user_id=user_id, user=user, body=body)
     try:
         result = await service.run_turn(
             turn, app=request.app, model=model, sessionmaker=request.app.state.sessionmaker
@@ -122,13 +135,7 @@ async def chat_stream(
     `messageMetadata`."""
     from src.services import chat as service
 
-    turn = await service.begin_turn(
-        request.app.state.sessionmaker,
-        user_id=user_id,
-        bearer_token=user.token,
-        conversation_id=body.conversation_id,
-        message=body.message,
-    )
+    turn = await _begin_turn(request, user_id=user_id, user=user, body=body)
     parts = service.stream_turn(
         turn, app=request.app, model=model, sessionmaker=request.app.state.sessionmaker
     )
