@@ -89,8 +89,12 @@ def task_view(task: Task) -> dict[str, Any]:
     return TaskPublic.model_validate(task).model_dump(mode="json", exclude={"user_id"})
 
 
-def outcome(task: Task, status: str, **extra: Any) -> dict[str, Any]:
-    return {"task_id": task.id, "status": status, **task_view(task), **extra}
+def outcome(task: Task, status: str, *, next_task: Task | None = None) -> dict[str, Any]:
+    """A mutation's result; completing a recurring task also shows the occurrence it created."""
+    result = {"task_id": task.id, "status": status, **task_view(task)}
+    if next_task is not None:
+        result["next_occurrence"] = task_view(next_task)
+    return result
 
 
 def _invalid(exc: ValidationError) -> ToolError:
@@ -196,8 +200,7 @@ def build_mcp_server(
                 )
             except TaskNotFound:
                 raise ToolError(f"Task {task_id} not found.") from None
-        extra = {"next_occurrence": task_view(next_task)} if next_task is not None else {}
-        return outcome(task, "completed", **extra)
+        return outcome(task, "completed", next_task=next_task)
 
     @mcp.tool
     async def delete_task(task_id: TaskIdArg, user_id: UserIdArg = None) -> dict[str, Any]:
@@ -252,7 +255,6 @@ def build_mcp_server(
                 )
             except TaskNotFound:
                 raise ToolError(f"Task {task_id} not found.") from None
-        extra = {"next_occurrence": task_view(next_task)} if next_task is not None else {}
-        return outcome(task, "updated", **extra)
+        return outcome(task, "updated", next_task=next_task)
 
     return mcp
