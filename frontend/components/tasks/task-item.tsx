@@ -94,27 +94,34 @@ export function TaskItem({
         </div>
       </div>
       <div className="flex shrink-0 gap-1">
-        <button
-          type="button"
-          onClick={() => setEditing(true)}
-          disabled={saving}
-          className="rounded px-2 py-1 text-sm text-slate-600 hover:bg-slate-100 disabled:opacity-40 dark:text-slate-300 dark:hover:bg-slate-800"
-          aria-label={`Edit '${task.title}'`}
-          data-testid="task-edit"
-        >
-          Edit
-        </button>
-        <button
-          type="button"
-          onClick={() => onDelete(task)}
-          disabled={saving}
-          className="rounded px-2 py-1 text-sm text-red-600 hover:bg-red-50 disabled:opacity-40 dark:hover:bg-red-950"
-          aria-label={`Delete '${task.title}'`}
-          data-testid="task-delete"
-        >
-          Delete
-        </button>
+        <RowAction label="Edit" task={task} disabled={saving} onClick={() => setEditing(true)} testId="task-edit"
+          className="text-slate-600 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800" />
+        <RowAction label="Delete" task={task} disabled={saving} onClick={() => onDelete(task)} testId="task-delete"
+          className="text-red-600 hover:bg-red-50 dark:hover:bg-red-950" />
       </div>
     </li>
+  );
+}
+
+/** A small text button acting on one task row; its accessible name says which task. */
+function RowAction(props: {
+  label: string;
+  task: Task;
+  disabled: boolean;
+  onClick: () => void;
+  testId: string;
+  className: string;
+}) {
+  return (
+    <button
+      type="button"
+      onClick={props.onClick}
+      disabled={props.disabled}
+      className={`rounded px-2 py-1 text-sm disabled:opacity-40 ${props.className}`}
+      aria-label={`${props.label} '${props.task.title}'`}
+      data-testid={props.testId}
+    >
+      {props.label}
+    </button>
   );
 }
