@@ -17,8 +17,8 @@ from src.chatkit import router as chatkit_router
 from src.core.logging import RequestContextMiddleware, configure_logging
 from src.core.settings import Settings, load_settings_or_exit
 from src.db.engine import create_engine, create_sessionmaker
-from src.mcp import MCP_PATH
-from src.mcp.server import build_mcp_server
+from src.mcp import MCP_PATH, close_in_process_client
+from src.mcp.server import build_mcp_server, mcp_http_app
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +40,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         issuer=settings.token_issuer,
         audience=settings.token_audience,
     )
-    # Stateless: any replica can serve any MCP request (no session affinity needed), and the
-    # in-process client gets plain JSON answers.
-    mcp_app = build_mcp_server(verifier=verifier, sessionmaker=sessionmaker).http_app(
-        path="/", stateless_http=True, json_response=True
+    mcp_server = build_mcp_server(
+        verifier=verifier, sessionmaker=sessionmaker, issuer=settings.token_issuer
     )
+    mcp_app = mcp_http_app(mcp_server)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             stack.push_async_callback(engine.dispose)
             stack.push_async_callback(verifier.aclose)
-            await stack.enter_async_context(mcp_app.lifespan(app))
+            await stack.enter_async_context(mcp_app.router.lifespan_context(mcp_app))
+            stack.push_async_callback(close_in_process_client, app)
             yield
 
     app = FastAPI(
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
     app.state.verifier = verifier
+    app.state.mcp_server = mcp_server
 
     install_error_handlers(app)
     app.include_router(health.router)

@@ -27,7 +27,8 @@ from starlette.types import ASGIApp
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.store import NotFoundError
 from src.agent import build_agent
-from src.mcp.client import in_process_mcp_server
+from src.mcp.client import agent_mcp_server
+from src.mcp.server import acting_as
 from src.services.chat import HISTORY_MESSAGES, MAX_AGENT_TURNS, tool_calls_of
 
 from .store import ChatKitContext, ConversationStore
@@ -79,17 +80,20 @@ class TodoChatKitServer(ChatKitServer[ChatKitContext]):
             for item in reversed(history.data)
             if isinstance(item, UserMessageItem | AssistantMessageItem)
         ]
-        async with in_process_mcp_server(self._app, bearer_token=context.bearer_token) as mcp:
-            agent = build_agent(model=self._model, mcp_servers=[mcp])
+        tools = await agent_mcp_server(self._app)
+        # The run's task starts here and keeps this identity; it is bound only around the start
+        # because this generator may be resumed from other contexts.
+        with acting_as(context.user_id, token=context.bearer_token):
+            agent = build_agent(model=self._model, mcp_servers=[tools])
             result = Runner.run_streamed(agent, agent_input, max_turns=MAX_AGENT_TURNS)
-            agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
-            async for event in stream_agent_response(agent_context, result):
-                if isinstance(event, ThreadItemDoneEvent) and isinstance(
-                    event.item, AssistantMessageItem
-                ):
-                    # The store keeps them with this message, as the /chat endpoint does.
-                    context.tool_calls = tool_calls_of(result.new_items)
-                yield event
+        agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
+        async for event in stream_agent_response(agent_context, result):
+            if isinstance(event, ThreadItemDoneEvent) and isinstance(
+                event.item, AssistantMessageItem
+            ):
+                # The store keeps them with this message, as the /chat endpoint does.
+                context.tool_calls = tool_calls_of(result.new_items)
+            yield event
 
 
 __all__ = ["NotFoundError", "StreamingResult", "TodoChatKitServer"]

@@ -63,7 +63,7 @@ def configure_logging(level: str) -> None:
     # RequestContextMiddleware writes the access log (with request ids and durations).
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     # Client libraries log request URLs and payload details at INFO/DEBUG.
-    for noisy in ("httpx", "httpx2", "httpcore", "mcp", "fastmcp", "openai", "openai.agents"):
+    for noisy in ("httpx", "httpx2", "httpcore", "mcp", "openai", "openai.agents"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 

@@ -1,49 +1,126 @@
-"""The chat agent's connection to the app's own MCP server: in-process, no socket, no subprocess.
+"""The chat agent's connection to the app's own MCP server: in memory, one per process.
 
-Requests travel as ASGI calls into the same app (so they pass the same auth, logging and error
-handling as an external MCP client's) and carry the chatting user's bearer token, which is how
-the tools learn who the user is. MCP SDK v2 requires an httpx2 client for this.
+The Agents SDK calls the tools through a real MCP client session (the MCP SDK's `Client`, which
+connects to an in-process server directly: no HTTP, no JSON-RPC framing, no handshake per
+turn), so the tools run exactly as an external MCP client would run them. The connection and
+the tool list are made once per app and shared by every conversation; whom a call acts for is
+bound per turn with `acting_as` from the chat request's verified token.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx2
-from agents.mcp import MCPServerStreamableHttp
+from agents import AgentBase, RunContextWrapper
+from agents.mcp import MCPServer as AgentMCPServer
+from mcp.server.mcpserver import MCPServer
+from mcp.types import CallToolResult, GetPromptResult, ListPromptsResult, Tool
 from starlette.types import ASGIApp
 
-from src.core.logging import request_id_var
-from src.mcp import MCP_PATH
-
-# Never resolved: the transport hands requests straight to the app.
-INTERNAL_BASE_URL = "http://todo-backend.internal"
-TOOL_TIMEOUT_SECONDS = 30.0
+from mcp import Client
+from src.mcp import IN_PROCESS_CLIENT_STATE
+from src.mcp.server import SERVER_NAME, acting_as
 
 
-def in_process_mcp_server(app: ASGIApp, *, bearer_token: str) -> MCPServerStreamableHttp:
-    def client_factory(
-        headers: dict[str, str] | None = None, timeout: Any = None, auth: Any = None
-    ) -> httpx2.AsyncClient:
-        return httpx2.AsyncClient(
-            transport=httpx2.ASGITransport(app=app),
-            base_url=INTERNAL_BASE_URL,
-            headers=headers,
-            timeout=timeout if timeout is not None else TOOL_TIMEOUT_SECONDS,
-            auth=auth,
-        )
+class InProcessMCPServer(AgentMCPServer):
+    """The app's MCP server as the Agents SDK sees it. The MCP client lives in a task of its
+    own (its task group must start and end in one task), so any request may share it."""
 
-    headers = {"Authorization": f"Bearer {bearer_token}"}
-    if (request_id := request_id_var.get()) is not None:
-        headers["X-Request-ID"] = request_id  # the tool calls log under the chat request's id
-    return MCPServerStreamableHttp(
-        params={
-            "url": f"{INTERNAL_BASE_URL}{MCP_PATH}",
-            "headers": headers,
-            "timeout": TOOL_TIMEOUT_SECONDS,
-            "httpx_client_factory": client_factory,
-        },
-        name="todo",
-        cache_tools_list=True,
-        client_session_timeout_seconds=TOOL_TIMEOUT_SECONDS,
-    )
+    def __init__(self, server: MCPServer) -> None:
+        super().__init__()
+        self._server = server
+        self._client: Client | None = None
+        self._tools: list[Tool] = []
+        self._task: asyncio.Task[None] | None = None
+        self._closing = asyncio.Event()
+
+    @property
+    def name(self) -> str:
+        return SERVER_NAME
+
+    async def connect(self) -> None:
+        ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        async def hold() -> None:
+            try:
+                async with Client(self._server) as client:
+                    self._client = client
+                    # The tools never change while the process runs: list them once.
+                    self._tools = (await client.list_tools()).tools
+                    ready.set_result(None)
+                    await self._closing.wait()
+            except BaseException as exc:
+                if not ready.done():
+                    ready.set_exception(exc)
+                raise
+            finally:
+                self._client = None
+
+        self._task = asyncio.create_task(hold(), name="in-process MCP client")
+        await ready
+
+    async def cleanup(self) -> None:
+        self._closing.set()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    @property
+    def cached_tools(self) -> list[Tool] | None:
+        return self._tools
+
+    async def list_tools(
+        self, run_context: RunContextWrapper[Any] | None = None, agent: AgentBase | None = None
+    ) -> list[Tool]:
+        return self._tools
+
+    async def call_tool(
+        self, tool_name: str, arguments: dict[str, Any] | None, meta: dict[str, Any] | None = None
+    ) -> CallToolResult:
+        return await self._connected().call_tool(tool_name, arguments, meta=meta)
+
+    async def list_prompts(self) -> ListPromptsResult:
+        return await self._connected().list_prompts()
+
+    async def get_prompt(
+        self, name: str, arguments: dict[str, Any] | None = None
+    ) -> GetPromptResult:
+        return await self._connected().get_prompt(name, arguments)
+
+    def _connected(self) -> Client:
+        if self._client is None:
+            raise RuntimeError("the in-process MCP client is not connected")
+        return self._client
+
+
+_connecting = asyncio.Lock()
+
+
+async def agent_mcp_server(app: ASGIApp) -> InProcessMCPServer:
+    """The app's shared in-process MCP connection, opened on first use (the app's lifespan
+    closes it: see `src.mcp.close_in_process_client`)."""
+    state = app.state  # type: ignore[attr-defined]
+    server: InProcessMCPServer | None = getattr(state, IN_PROCESS_CLIENT_STATE, None)
+    if server is not None:
+        return server
+    async with _connecting:
+        server = getattr(state, IN_PROCESS_CLIENT_STATE, None)
+        if server is None:
+            server = InProcessMCPServer(state.mcp_server)
+            await server.connect()
+            setattr(state, IN_PROCESS_CLIENT_STATE, server)
+    return server
+
+
+@asynccontextmanager
+async def in_process_mcp_server(
+    app: ASGIApp, *, bearer_token: str
+) -> AsyncIterator[InProcessMCPServer]:
+    """The app's MCP server acting as the holder of this token, verified as any request's is
+    (for callers that hold only a token; the chat service binds its verified user itself)."""
+    user = await app.state.verifier.verify(bearer_token)  # type: ignore[attr-defined]
+    server = await agent_mcp_server(app)
+    with acting_as(user.id, token=bearer_token):
+        yield server

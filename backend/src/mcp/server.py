@@ -1,26 +1,33 @@
-"""The task tools as an MCP server (FastMCP, streamable HTTP), mounted by the app at /mcp/.
+"""The task tools as an MCP server (the MCP SDK's MCPServer), served at /mcp/ over streamable
+HTTP and reached in-process by the chat agent (src/mcp/client.py).
 
-The caller is whoever the request's bearer token says; the chat agent reaches this server
-in-process carrying its user's token, and external MCP clients (an IDE, a desktop assistant)
-connect with a user's token the same way. A tool's optional `user_id` argument is only ever
-checked against the token, never trusted.
+The caller is whoever the verified token says: over HTTP the SDK's bearer-auth middleware
+verifies the request's token (external MCP clients: an IDE, a desktop assistant); in-process the
+chat service binds the user of its already-verified request (`acting_as`). Either way the tools
+read the SDK's access-token context. A tool's optional `user_id` argument is only ever checked
+against it, never trusted.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastmcp import FastMCP
-from fastmcp.exceptions import ToolError
-from fastmcp.server.auth import AccessToken, TokenVerifier
-from fastmcp.server.dependencies import get_access_token
-from fastmcp.tools import ToolResult
-from mcp.types import TextContent
+from mcp.server.auth.middleware.auth_context import auth_context_var, get_access_token
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp.types import CallToolResult, TextContent
 from pydantic import Field, ValidationError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.applications import Starlette
 
 from src.auth.jwks import InvalidToken, JWKSVerifier, SigningKeysUnavailable
 from src.db.types import ID_MAX
@@ -52,11 +59,14 @@ DueArg = Annotated[
 ]
 
 
-class BetterAuthTokens(TokenVerifier):
-    """Lets FastMCP answer 401 to bad tokens using the same verification as the REST API."""
+class Refused(Exception):
+    """A tool call the tool turns down; its message is written for the model (or the user)."""
+
+
+class BetterAuthTokens:
+    """The SDK's TokenVerifier over the REST API's verification: a bad token gets a 401."""
 
     def __init__(self, verifier: JWKSVerifier) -> None:
-        super().__init__()
         self._verifier = verifier
 
     async def verify_token(self, token: str) -> AccessToken | None:
@@ -64,23 +74,39 @@ class BetterAuthTokens(TokenVerifier):
             user = await self._verifier.verify(token)
         except (InvalidToken, SigningKeysUnavailable):
             return None
-        return AccessToken(
-            token=token,
-            client_id=user.id,
-            scopes=[],
-            expires_at=user.claims.get("exp"),
-            claims=user.claims,
-        )
+        return _access_token(user.id, token, claims=user.claims)
+
+
+def _access_token(user_id: str, token: str, *, claims: dict[str, Any] | None = None) -> AccessToken:
+    return AccessToken(
+        token=token,
+        client_id=user_id,
+        scopes=[],
+        expires_at=(claims or {}).get("exp"),
+        subject=user_id,
+        claims=claims,
+    )
+
+
+@contextmanager
+def acting_as(user_id: str, *, token: str) -> Iterator[None]:
+    """Tool calls made in this context (and in tasks it starts) act as this user, whose token the
+    caller has already verified; what the model sends can never change it."""
+    reset = auth_context_var.set(AuthenticatedUser(_access_token(user_id, token)))
+    try:
+        yield
+    finally:
+        auth_context_var.reset(reset)
 
 
 def caller(user_id: str | None) -> str:
     """The signed-in user; a `user_id` argument naming anyone else refuses the call."""
     token = get_access_token()
-    subject = token.claims.get("sub") if token is not None else None
+    subject = token.subject if token is not None else None
     if not subject:
-        raise ToolError("Not signed in.")
+        raise Refused("Not signed in.")
     if user_id is not None and user_id != subject:
-        raise ToolError("user_id does not match the signed-in user; leave user_id out.")
+        raise Refused("user_id does not match the signed-in user; leave user_id out.")
     return subject
 
 
@@ -97,30 +123,62 @@ def outcome(task: Task, status: str, *, next_task: Task | None = None) -> dict[s
     return result
 
 
-def _invalid(exc: ValidationError) -> ToolError:
+def _invalid(exc: ValidationError) -> Refused:
     problems = "; ".join(
         f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg'].removeprefix('Value error, ')}"
         for e in exc.errors()
     )
-    return ToolError(f"Invalid input: {problems}")
+    return Refused(f"Invalid input: {problems}")
+
+
+def tool_result(value: Any, *, structured: bool) -> CallToolResult:
+    """A tool's answer as compact JSON text (what the model reads), and as structured content
+    for clients that read that instead."""
+    text = json.dumps(value, separators=(",", ":"))
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)],
+        structured_content=value if structured else None,
+    )
+
+
+def refusal(message: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
 
 
 def build_mcp_server(
-    *, verifier: JWKSVerifier, sessionmaker: async_sessionmaker[AsyncSession]
-) -> FastMCP:
-    mcp = FastMCP(
+    *, verifier: JWKSVerifier, sessionmaker: async_sessionmaker[AsyncSession], issuer: str
+) -> MCPServer:
+    mcp = MCPServer(
         name=SERVER_NAME,
         instructions=(
             "Manage the signed-in user's to-do list. Tasks are identified by their number "
             "(task_id); find a task's number with list_tasks (q searches titles and notes)."
         ),
-        auth=BetterAuthTokens(verifier),
-        # Unexpected failures (a database outage, a bug) reach the model and external clients as
-        # a generic tool error; only ToolError messages, written for them, are shown verbatim.
-        mask_error_details=True,
+        # Over HTTP, every request needs a valid bearer token (401 otherwise). Our tokens are
+        # not bound to a resource URL: the verifier checks issuer and audience itself.
+        token_verifier=BetterAuthTokens(verifier),
+        auth=AuthSettings(issuer_url=issuer, resource_server_url=None),
     )
 
-    @mcp.tool
+    def tool(*, structured: bool = True) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
+        """Registers a tool whose body returns plain data or raises Refused. Unexpected failures
+        (a database outage, a bug) reach the model and external clients as the SDK's generic
+        "Error executing tool <name>"; only Refused messages are shown verbatim."""
+
+        def register(body: Callable[..., Awaitable[Any]]) -> Any:
+            @functools.wraps(body)
+            async def run(**arguments: Any) -> CallToolResult:
+                try:
+                    return tool_result(await body(**arguments), structured=structured)
+                except Refused as exc:
+                    return refusal(str(exc))
+
+            mcp.add_tool(run, structured_output=structured)
+            return body
+
+        return register
+
+    @tool()
     async def add_task(
         title: Annotated[str, Field(description=f"What to do (1–{TITLE_MAX} characters)")],
         description: Annotated[
@@ -153,9 +211,8 @@ def build_mcp_server(
             task = await service.create_task(session, user_id=owner, data=data)
         return outcome(task, "created")
 
-    # Returned as JSON text even when empty ("[]"): FastMCP would send no content at all for an
-    # empty list, which reads as "no answer" rather than "no tasks".
-    @mcp.tool(output_schema=None)
+    # A list: JSON text only (structured content must be an object for older clients).
+    @tool(structured=False)
     async def list_tasks(
         status: Literal["pending", "completed", "all"] = "pending",
         priority: PriorityArg | None = None,
@@ -167,7 +224,7 @@ def build_mcp_server(
         due_after: Annotated[datetime | None, Field(description="Due at or after")] = None,
         limit: Annotated[int | None, Field(ge=1, le=PAGE_MAX)] = None,
         user_id: UserIdArg = None,
-    ) -> ToolResult:
+    ) -> list[dict[str, Any]]:
         """List the user's tasks (pending ones unless status says otherwise), soonest due
         first; tasks without a due date come last."""
         owner = caller(user_id)
@@ -185,11 +242,10 @@ def build_mcp_server(
             async with sessionmaker() as session:
                 found, _ = await service.list_tasks(session, user_id=owner, query=query)
         except InvalidTag as exc:
-            raise ToolError(f"Invalid input: {exc}") from None
-        views = [task_view(task) for task in found]
-        return ToolResult(content=[TextContent(type="text", text=json.dumps(views))])
+            raise Refused(f"Invalid input: {exc}") from None
+        return [task_view(task) for task in found]
 
-    @mcp.tool
+    @tool()
     async def complete_task(task_id: TaskIdArg, user_id: UserIdArg = None) -> dict[str, Any]:
         """Mark a task as done. A recurring task then gets its next occurrence."""
         owner = caller(user_id)
@@ -199,10 +255,10 @@ def build_mcp_server(
                     session, user_id=owner, task_id=task_id, completed=True
                 )
             except TaskNotFound:
-                raise ToolError(f"Task {task_id} not found.") from None
+                raise Refused(f"Task {task_id} not found.") from None
         return outcome(task, "completed", next_task=next_task)
 
-    @mcp.tool
+    @tool()
     async def delete_task(task_id: TaskIdArg, user_id: UserIdArg = None) -> dict[str, Any]:
         """Delete a task for good."""
         owner = caller(user_id)
@@ -210,10 +266,10 @@ def build_mcp_server(
             try:
                 task = await service.delete_task(session, user_id=owner, task_id=task_id)
             except TaskNotFound:
-                raise ToolError(f"Task {task_id} not found.") from None
+                raise Refused(f"Task {task_id} not found.") from None
         return outcome(task, "deleted")
 
-    @mcp.tool
+    @tool()
     async def update_task(
         task_id: TaskIdArg,
         title: str | None = None,
@@ -243,7 +299,7 @@ def build_mcp_server(
         if changes.get("due_at") == "":
             changes["due_at"] = None
         if not changes:
-            raise ToolError("Nothing to change: give at least one field.")
+            raise Refused("Nothing to change: give at least one field.")
         try:
             data = TaskUpdate.model_validate(changes)
         except ValidationError as exc:
@@ -254,7 +310,22 @@ def build_mcp_server(
                     session, user_id=owner, task_id=task_id, data=data
                 )
             except TaskNotFound:
-                raise ToolError(f"Task {task_id} not found.") from None
+                raise Refused(f"Task {task_id} not found.") from None
         return outcome(task, "updated", next_task=next_task)
 
     return mcp
+
+
+def mcp_http_app(mcp: MCPServer) -> Starlette:
+    """The streamable HTTP endpoint, to mount at MCP_PATH; run its lifespan with the app's.
+
+    Stateless: any replica can serve any MCP request (no session affinity needed), with plain
+    JSON answers. DNS-rebinding checks are off: a browser on a rebound name cannot attach a
+    user's bearer token, which every request needs, and the app already applies CORS.
+    """
+    return mcp.streamable_http_app(
+        streamable_http_path="/",
+        stateless_http=True,
+        json_response=True,
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+    )

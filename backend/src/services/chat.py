@@ -1,5 +1,6 @@
 """One chat turn, stateless: load the history, store the user's message, run the agent with the
-app's MCP tools (reached in-process as the user), store the reply and its tool calls.
+app's MCP tools (reached in-process, acting as the request's verified user), store the reply and
+its tool calls.
 
 Database sessions are short and never held while the model thinks: the tools the agent calls
 open their own, and a pool connection held across a model call would starve them under load.
@@ -25,7 +26,8 @@ from starlette.types import ASGIApp
 
 from src.agent import build_agent
 from src.db.errors import DATABASE_UNAVAILABLE, is_database_outage
-from src.mcp.client import in_process_mcp_server
+from src.mcp.client import agent_mcp_server
+from src.mcp.server import acting_as
 from src.models.conversation import Conversation, Message, Role
 from src.services import conversations
 
@@ -91,8 +93,9 @@ async def run_turn(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> TurnResult:
     try:
-        async with in_process_mcp_server(app, bearer_token=turn.bearer_token) as mcp:
-            agent = build_agent(model=model, mcp_servers=[mcp])
+        tools = await agent_mcp_server(app)
+        with acting_as(turn.user_id, token=turn.bearer_token):
+            agent = build_agent(model=model, mcp_servers=[tools])
             result = await Runner.run(agent, turn.agent_input, max_turns=MAX_AGENT_TURNS)
     except Exception as exc:
         if is_database_outage(exc):
@@ -145,8 +148,9 @@ async def _produce_stream(
     writer = _UIStreamWriter(emit)
     try:
         try:
-            async with in_process_mcp_server(app, bearer_token=turn.bearer_token) as mcp:
-                agent: Agent[Any] = build_agent(model=model, mcp_servers=[mcp])
+            tools = await agent_mcp_server(app)
+            with acting_as(turn.user_id, token=turn.bearer_token):
+                agent: Agent[Any] = build_agent(model=model, mcp_servers=[tools])
                 result: RunResultStreaming = Runner.run_streamed(
                     agent, turn.agent_input, max_turns=MAX_AGENT_TURNS
                 )
