@@ -31,13 +31,32 @@ from src.core.settings import (
             "postgresql+asyncpg://u@h/db?application_name=todo",
             {"timeout": 2.0},
         ),
+        # A server on this machine is reached without TLS unless the URL asks for it.
+        (
+            "postgresql://u@127.0.0.1:5432/todo",
+            "postgresql+asyncpg://u@127.0.0.1:5432/todo",
+            {"ssl": "disable", "timeout": 5.0},
+        ),
+        (
+            "postgresql://u@localhost/todo?sslmode=require",
+            "postgresql+asyncpg://u@localhost/todo",
+            {"ssl": "require", "timeout": 5.0},
+        ),
         ("sqlite:////var/lib/todo.db", "sqlite+aiosqlite:////var/lib/todo.db", {}),
         (None, f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}", {}),
     ],
 )
-def test_database_urls(raw: str | None, url: str, connect_args: dict) -> None:
+def test_database_urls(
+    raw: str | None, url: str, connect_args: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PGSSLMODE", raising=False)
     connection = database_connection(raw)
     assert (connection.url, connection.connect_args) == (url, connect_args)
+
+
+def test_pgsslmode_applies_to_a_local_server_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PGSSLMODE", "require")
+    assert "ssl" not in database_connection("postgresql://u@localhost/todo").connect_args
 
 
 def test_derived_auth_settings() -> None:

@@ -154,6 +154,11 @@ async def test_pagination_reports_total(client: httpx.AsyncClient, user: User) -
     assert titles(first) + titles(second) + titles(last) == [f"task {n}" for n in range(7)]
     beyond = await listing(client, user, offset=50)
     assert beyond == {"items": [], "total": 7}
+    # Past the end of a filtered list, the total is still that filter's.
+    await client.patch(user.url(f"/tasks/{first['items'][0]['id']}/complete"), headers=user.headers)
+    assert await listing(client, user, status="pending", offset=6) == {"items": [], "total": 6}
+    assert await listing(client, user, status="completed", offset=1) == {"items": [], "total": 1}
+    assert await listing(client, user, q="no such task", offset=3) == {"items": [], "total": 0}
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from src.auth.deps import CurrentUser, UserId
 from src.core.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 

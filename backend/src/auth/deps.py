@@ -21,7 +21,7 @@ def unauthorized(reason: str) -> HTTPException:
     )
 
 
-def get_verifier(request: Request) -> JWKSVerifier:
+async def get_verifier(request: Request) -> JWKSVerifier:
     return request.app.state.verifier
 
 
@@ -40,7 +40,7 @@ async def get_current_user(
 CurrentUser = Annotated[AuthenticatedUser, Depends(get_current_user)]
 
 
-def get_path_user(
+async def get_path_user(
     user_id: Annotated[str, Path(description="Must equal the token's subject")],
     current_user: CurrentUser,
 ) -> str:

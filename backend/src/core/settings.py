@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +20,7 @@ DEFAULT_SQLITE_PATH = BACKEND_DIR / ".data" / "todo.db"
 _SSL_MODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
 # libpq-only query parameters asyncpg would reject (Neon adds channel_binding=require).
 _LIBPQ_ONLY_PARAMS = {"channel_binding", "gssencmode", "target_session_attrs", "sslrootcert"}
+_LOOPBACK_HOSTS = {"localhost", "localhost.localdomain"}
 
 
 class Settings(BaseSettings):
@@ -131,8 +134,25 @@ def database_connection(raw_url: str | None) -> DatabaseConnection:
         elif key not in _LIBPQ_ONLY_PARAMS:
             query.append((key, value))
     connect_args.setdefault("timeout", 5.0)
+    if (
+        "ssl" not in connect_args
+        and not os.environ.get("PGSSLMODE")
+        and _is_loopback(parts.hostname)
+    ):
+        # libpq's default, sslmode=prefer, builds a TLS context for every new connection; on
+        # loopback there is no network to protect, so an explicit sslmode is needed to get TLS.
+        connect_args["ssl"] = "disable"
     url = urlunsplit(("postgresql+asyncpg", parts.netloc, parts.path, urlencode(query), ""))
     return DatabaseConnection(url, connect_args, "postgresql")
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host or host.lower() in _LOOPBACK_HOSTS:
+        return bool(host)
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @lru_cache

@@ -6,6 +6,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -53,6 +54,13 @@ DEFAULT_ORDER = {
 }
 PAGE_MAX = 100
 
+# A listed task: a row with the task's columns (read with attribute access, like a Task).
+TaskRow = sa.Row[Any]
+_TASK_COLUMNS = tuple(Task.__table__.columns)  # type: ignore[attr-defined]
+_TOTAL = "total_matching"
+# A single read statement needs no transaction: no BEGIN and ROLLBACK round trips around it.
+_READ_ONLY_STATEMENT = {"isolation_level": "AUTOCOMMIT"}
+
 
 @dataclass(frozen=True, kw_only=True)
 class TaskQuery:
@@ -89,17 +97,29 @@ async def get_task(
 
 async def list_tasks(
     session: AsyncSession, *, user_id: str, query: TaskQuery
-) -> tuple[list[Task], int]:
+) -> tuple[list[TaskRow], int]:
+    """One page of the user's tasks (read-only rows with the task's columns) and how many
+    match in all. One statement outside any transaction: a page and its total that agree."""
     conditions = _filters(session, user_id=user_id, query=query)
-    total = (await session.exec(select(sa.func.count()).select_from(Task).where(*conditions))).one()
-    statement = (
-        select(Task)
+    page = (
+        sa.select(*_TASK_COLUMNS, sa.func.count().over().label(_TOTAL))
         .where(*conditions)
         .order_by(*_ordering(query))
         .limit(min(query.limit, PAGE_MAX))
         .offset(query.offset)
     )
-    return list((await session.exec(statement)).all()), total
+    # Outside a transaction unless the session is already in one (then the options would not
+    # apply to its connection): a session that lists runs nothing else transactional after it.
+    options = None if session.in_transaction() else _READ_ONLY_STATEMENT
+    connection = await session.connection(execution_options=options)
+    rows = list((await connection.execute(page)).all())
+    if rows:
+        return rows, rows[0][-1]
+    if query.offset == 0:
+        return rows, 0
+    # Past the last page: the window counted no rows, so the total needs a query of its own.
+    total = await connection.scalar(sa.select(sa.func.count()).select_from(Task).where(*conditions))
+    return rows, total or 0
 
 
 async def update_task(

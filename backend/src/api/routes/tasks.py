@@ -55,7 +55,8 @@ async def list_tasks(
         raise RequestValidationError(
             [{"loc": ("query", "tag"), "msg": str(exc), "type": "value_error"}]
         ) from None
-    return TaskList(items=[TaskPublic.model_validate(task) for task in items], total=total)
+    # Validated once, from plain rows: FastAPI then serializes the TaskList as it is.
+    return TaskList.model_validate({"items": [row._mapping for row in items], "total": total})
 
 
 @router.post("", response_model=TaskPublic, status_code=status.HTTP_201_CREATED)

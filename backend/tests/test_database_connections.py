@@ -1,0 +1,53 @@
+"""Pooled database connections: one the server closed is replaced before a request uses it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+
+from tests.conftest import User, make_settings, running_app
+from tests.support.auth import IdentityProvider
+from tests.support.database import _asyncpg_dsn, create_database, drop_database, migrate
+
+
+async def _terminate_other_connections(database_url: str) -> int:
+    admin = await asyncpg.connect(_asyncpg_dsn(database_url))
+    try:
+        return await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await admin.close()
+
+
+async def test_connections_closed_by_the_server_fail_no_request(
+    idp: IdentityProvider, user: User
+) -> None:
+    url = await asyncio.to_thread(create_database)
+    try:
+        await asyncio.to_thread(migrate, url)
+        async with running_app(make_settings(url, idp)) as (_, client):
+            # Several requests at once, so the pool holds more than one connection.
+            created = await asyncio.gather(
+                *(
+                    client.post(user.url("/tasks"), json={"title": f"t{n}"}, headers=user.headers)
+                    for n in range(4)
+                )
+            )
+            assert [r.status_code for r in created] == [201] * 4
+
+            # What a database restart (or an idle-connection reaper) does to the pool.
+            assert await _terminate_other_connections(url) >= 1
+            await asyncio.sleep(0.2)  # the closed sockets reach the event loop
+
+            listed = await client.get(user.url("/tasks"), headers=user.headers)
+            assert listed.status_code == 200 and listed.json()["total"] == 4
+            again = await asyncio.gather(
+                *(client.get(user.url("/tasks"), headers=user.headers) for _ in range(4)),
+                client.post(user.url("/tasks"), json={"title": "t4"}, headers=user.headers),
+            )
+            assert [r.status_code for r in again] == [200] * 4 + [201]
+    finally:
+        await asyncio.to_thread(drop_database, url)
