@@ -17,30 +17,12 @@ use crate::{
     config::{Config, Environment, EnvironmentKind, ServicePort},
     postgres::free_port,
     process::{self, GroupChild},
+    tools,
 };
 
 pub struct Cluster<'a> {
     pub config: &'a Config,
     pub env: &'a Environment,
-}
-
-/// A tool, how to get it, and which environments need it.
-fn install_hint(tool: &str) -> &'static str {
-    match tool {
-        "helm" => "install Helm 3: https://helm.sh/docs/intro/install/ (or `go install helm.sh/helm/v3/cmd/helm@v3.22.0`)",
-        "kubectl" => "install kubectl: https://kubernetes.io/docs/tasks/tools/",
-        "minikube" => "install Minikube: https://minikube.sigs.k8s.io/docs/start/",
-        "kind" => "install kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation",
-        "docker" => "install Docker Engine: https://docs.docker.com/engine/install/",
-        _ => "install it, or fix `load` in infra.toml",
-    }
-}
-
-pub fn require_tool(tool: &str) -> Result<()> {
-    if which::which(tool).is_err() {
-        bail!("`{tool}` not found on PATH: {}", install_hint(tool));
-    }
-    Ok(())
 }
 
 impl<'a> Cluster<'a> {
@@ -97,7 +79,7 @@ impl<'a> Cluster<'a> {
             }
         }
         for tool in tools {
-            require_tool(tool)?;
+            tools::require(tool)?;
         }
         self.reachable()
     }

@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::{
     config::{Environment, EnvironmentKind},
-    process,
+    process, tools,
 };
 
 /// Labels on every image we build, so `down --images` and `status` find ours.
@@ -38,9 +38,7 @@ impl Docker {
     /// The engine `env` builds into. Minikube: its own Docker daemon.
     pub fn for_environment(env: &Environment) -> Result<Docker> {
         let EnvironmentKind::Minikube { profile } = &env.kind else { return Ok(Docker::local()) };
-        if which::which("minikube").is_err() {
-            bail!("`minikube` not found on PATH: install it (https://minikube.sigs.k8s.io/docs/start/), or pick another environment with --env");
-        }
+        tools::require("minikube")?;
         let out = process::read(Command::new("minikube").args(["-p", profile, "docker-env", "--shell", "none"]))
             .with_context(|| format!("Minikube profile `{profile}` does not answer: start it with `minikube start -p {profile} --cpus 2 --memory 4g`"))?;
         let env = out
@@ -59,9 +57,7 @@ impl Docker {
 
     /// Fails with what to do when the engine doesn't answer.
     pub fn check(&self) -> Result<()> {
-        if which::which("docker").is_err() {
-            bail!("`docker` not found on PATH: install Docker Engine (https://docs.docker.com/engine/install/)");
-        }
+        tools::require("docker")?;
         process::read(self.command().args(["version", "--format", "{{.Server.Version}}"]))
             .with_context(|| format!("{} does not answer: start it (`sudo systemctl start docker`, or Docker Desktop)", self.name))?;
         Ok(())

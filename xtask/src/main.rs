@@ -20,6 +20,7 @@ mod progress;
 mod report;
 #[cfg(test)]
 mod testutil;
+mod tools;
 
 use std::process::ExitCode;
 
@@ -28,6 +29,7 @@ use camino::Utf8PathBuf;
 fn main() -> ExitCode {
     let flags = flags::parse();
     process::set_verbose(flags.verbose);
+    tools::put_on_path();
     process::install_signal_handler();
     // The project's declaration wherever xtask is run from; a given path is taken as typed.
     let config_path = || flags.config.clone().unwrap_or_else(|| project_root().join("infra.toml"));

@@ -93,7 +93,7 @@ fn release_change(config: &Config, env: &Environment, plans: &[ImagePlan]) -> St
     let release = &config.release;
     let cluster = Cluster::new(config, env);
     let name = format!("{} (namespace {})", release.name, release.namespace);
-    if let Err(err) = crate::cluster::require_tool("helm").and_then(|_| cluster.reachable()) {
+    if let Err(err) = crate::tools::require("helm").and_then(|_| cluster.reachable()) {
         return format!("{name}: unknown; {}; `up` would stop at preflight", first_line(&err));
     }
     let status = match cluster.release_status() {

@@ -73,14 +73,6 @@ impl Ctx {
 
 pub fn run(args: &TestArgs) -> Result<ExitCode> {
     let selected = select(args)?;
-    // The Go-built tools the chart and cluster tiers use (helm, kubeconform, …) live here.
-    if let Ok(home) = std::env::var("HOME") {
-        let tools = format!("{home}/.cache/todo-chatbot/bin");
-        let path = std::env::var("PATH").unwrap_or_default();
-        if Utf8Path::new(&tools).is_dir() && !path.split(':').any(|p| p == tools) {
-            std::env::set_var("PATH", format!("{tools}:{path}"));
-        }
-    }
     let mut ctx = Ctx { root: project_root(), postgres: None };
     let mut results = Vec::new();
     for tier in TIERS {
