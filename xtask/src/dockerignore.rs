@@ -13,6 +13,8 @@ pub struct Pattern {
     /// Docker matches a pattern that starts with `**` and has no other wildcard by plain
     /// suffix (`**file` matches `afile`), not by its regular expression: so do we.
     suffix: Option<String>,
+    /// A pattern without wildcards matches one path: compared as a string, not char by char.
+    literal: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,7 +64,10 @@ pub fn parse(text: &str) -> Result<Matcher> {
             .strip_prefix("**")
             .filter(|rest| !rest.contains(['*', '?', '[', ']', '\\']))
             .map(str::to_owned);
-        patterns.push(Pattern { exclusion, tokens, suffix });
+        let literal = tokens.iter().all(|t| matches!(t, Token::Char(_))).then(|| {
+            tokens.iter().map(|t| if let Token::Char(c) = t { *c } else { unreachable!() }).collect()
+        });
+        patterns.push(Pattern { exclusion, tokens, suffix, literal });
     }
     Ok(Matcher { patterns })
 }
@@ -181,50 +186,43 @@ fn matches(tokens: &[Token], s: &[char]) -> bool {
 }
 
 impl Pattern {
-    /// Whether this pattern matches `path` (relative, `/`-separated) itself.
-    pub fn matches(&self, path: &str) -> bool {
+    /// Whether this pattern matches `path` (relative, `/`-separated) itself; `chars` decodes
+    /// `path` on first use, once for every pattern.
+    fn matches(&self, path: &str, chars: &mut Option<Vec<char>>) -> bool {
+        if let Some(literal) = &self.literal {
+            return path == literal;
+        }
         if let Some(suffix) = &self.suffix {
             return path.ends_with(suffix.as_str())
                 || suffix.strip_prefix('/').is_some_and(|s| s == path);
         }
-        let chars: Vec<char> = path.chars().collect();
-        matches(&self.tokens, &chars)
-    }
-
-    /// Whether it matches `path` or one of its parent directories: excluding a directory
-    /// excludes its contents.
-    fn matches_or_parent(&self, path: &str) -> bool {
-        if self.matches(path) {
-            return true;
-        }
-        let mut end = 0;
-        while let Some(slash) = path[end..].find('/') {
-            end += slash;
-            if self.matches(&path[..end]) {
-                return true;
-            }
-            end += 1;
-        }
-        false
+        matches(&self.tokens, chars.get_or_insert_with(|| path.chars().collect()))
     }
 }
 
+/// Which patterns match a path or one of its parent directories (a pattern that matches a
+/// directory matches everything below it). The walk hands a directory's hits to its entries,
+/// so each path is matched against each pattern once, not once per parent.
+#[derive(Debug, Clone, Default)]
+pub struct Hits(Vec<bool>);
+
 impl Matcher {
-    /// Whether `path` (relative to the context, `/`-separated, no leading `./`) is excluded
-    /// from the build context. The last pattern that matches decides.
-    pub fn excluded(&self, path: &str) -> bool {
-        let mut excluded = false;
-        for pattern in &self.patterns {
-            // Like Docker: an exclusion only matters once something matched, an inclusion
-            // only until then.
-            if pattern.exclusion != excluded {
-                continue;
-            }
-            if pattern.matches_or_parent(path) {
-                excluded = !pattern.exclusion;
-            }
-        }
-        excluded
+    /// What `path` matches, given what its directory matched (`Hits::default()` at the root).
+    pub fn hits(&self, path: &str, parent: &Hits) -> Hits {
+        let mut chars = None;
+        Hits(
+            self.patterns
+                .iter()
+                .enumerate()
+                .map(|(i, p)| parent.0.get(i).copied().unwrap_or(false) || p.matches(path, &mut chars))
+                .collect(),
+        )
+    }
+
+    /// Whether a path with these hits is excluded from the build context: the last pattern
+    /// that matches decides.
+    pub fn excluded_by(&self, hits: &Hits) -> bool {
+        self.patterns.iter().zip(&hits.0).rev().find(|(_, &hit)| hit).is_some_and(|(p, _)| !p.exclusion)
     }
 
     /// Whether the walk must look inside the excluded directory `dir`: only when an `!`
@@ -267,7 +265,16 @@ mod tests {
     use super::*;
 
     fn excluded(rules: &str, path: &str) -> bool {
-        parse(rules).unwrap().excluded(path)
+        excluded_by(&parse(rules).unwrap(), path)
+    }
+
+    /// Whether `matcher` excludes `path`, its parents matched first, as the walk does.
+    fn excluded_by(matcher: &Matcher, path: &str) -> bool {
+        let mut hits = Hits::default();
+        for (at, _) in path.match_indices('/') {
+            hits = matcher.hits(&path[..at], &hits);
+        }
+        matcher.excluded_by(&matcher.hits(path, &hits))
     }
 
     // Cases from moby/patternmatcher's TestMatches (patternmatcher_test.go), which define
@@ -351,7 +358,7 @@ mod tests {
             // Docker cleans paths it matches (no trailing `/`); patterns keep what Clean leaves.
             let path = clean(path);
             let path = path.strip_prefix('/').unwrap_or(&path);
-            let got = m.patterns[0].matches_or_parent(path);
+            let got = excluded_by(&m, path);
             assert_eq!(got, want, "pattern {pattern:?} on {path:?}");
         }
     }
@@ -412,9 +419,9 @@ mod tests {
         let rules = "# a comment\n\n   \n  spaced.txt  \n";
         let m = parse(rules).unwrap();
         assert_eq!(m.patterns.len(), 1);
-        assert!(m.excluded("spaced.txt"));
+        assert!(excluded_by(&m, "spaced.txt"));
         // Only a `#` in the first column starts a comment.
-        assert!(parse(" #notcomment").unwrap().excluded("#notcomment"));
+        assert!(excluded(" #notcomment", "#notcomment"));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::dockerignore::{self, Matcher};
+use crate::dockerignore::{self, Hits, Matcher};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
@@ -73,7 +73,7 @@ pub fn snapshot(context: &Utf8Path, dockerfile: &Utf8Path) -> Result<Snapshot> {
         None => Matcher::default(),
     };
     let mut found = Vec::new();
-    walk(context, "", &matcher, &mut found)?;
+    walk(context, "", &matcher, &Hits::default(), &mut found)?;
     let digests = hash_files(context, &found)?;
     let mut entries = BTreeMap::new();
     let (mut files, mut bytes) = (0, 0);
@@ -111,9 +111,10 @@ struct Found {
     size: u64,
 }
 
-/// Collects what the build sees. Returns whether anything below `rel` was included, so that an
-/// excluded directory with re-included contents is still recorded (Docker creates it).
-fn walk(root: &Utf8Path, rel: &str, matcher: &Matcher, out: &mut Vec<Found>) -> Result<bool> {
+/// Collects what the build sees below `rel` (whose .dockerignore matches are `hits`). Returns
+/// whether anything below `rel` was included, so that an excluded directory with re-included
+/// contents is still recorded (Docker creates it).
+fn walk(root: &Utf8Path, rel: &str, matcher: &Matcher, hits: &Hits, out: &mut Vec<Found>) -> Result<bool> {
     let dir = if rel.is_empty() { root.to_owned() } else { root.join(rel) };
     let mut included_any = false;
     for item in fs::read_dir(&dir).with_context(|| format!("cannot read directory {dir}"))? {
@@ -124,7 +125,8 @@ fn walk(root: &Utf8Path, rel: &str, matcher: &Matcher, out: &mut Vec<Found>) -> 
         };
         let path = if rel.is_empty() { name.to_owned() } else { format!("{rel}/{name}") };
         let meta = item.metadata().with_context(|| format!("cannot stat {dir}/{name}"))?;
-        let excluded = matcher.excluded(&path);
+        let item_hits = matcher.hits(&path, hits);
+        let excluded = matcher.excluded_by(&item_hits);
         let mode = meta.permissions().mode() & 0o7777;
         let kind = if meta.is_dir() {
             Kind::Dir
@@ -141,7 +143,7 @@ fn walk(root: &Utf8Path, rel: &str, matcher: &Matcher, out: &mut Vec<Found>) -> 
                 continue;
             }
             let at = out.len();
-            let below = walk(root, &path, matcher, out)?;
+            let below = walk(root, &path, matcher, &item_hits, out)?;
             if !excluded || below {
                 out.insert(at, Found { path, kind, mode, size: 0 });
                 included_any = true;
