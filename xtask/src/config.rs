@@ -766,7 +766,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::TempDir;
+    use crate::testutil::{TempDir, INFRA_TOML};
 
     /// A project with two images and a chart; `extra` is appended to a valid infra.toml.
     fn project(toml: &str) -> (TempDir, Result<Config, ConfigError>) {
@@ -781,28 +781,6 @@ mod tests {
         (dir, config)
     }
 
-    pub const VALID: &str = r#"default_environment = "dev"
-
-[images.app]
-name = "app"
-context = "app"
-depends_on = ["base"]
-build_args = { BASE = "{images.base}" }
-
-[images.base]
-name = "base"
-context = "base"
-
-[release]
-name = "r"
-namespace = "ns"
-chart = "chart"
-entrypoint = { service = "r-app", port = 80 }
-
-[environments.dev]
-type = "minikube"
-values = ["values-dev.yaml"]
-"#;
 
     fn error(toml: &str) -> ConfigError {
         match project(toml).1 {
@@ -813,7 +791,7 @@ values = ["values-dev.yaml"]
 
     #[test]
     fn a_valid_file_loads_with_images_in_build_order() {
-        let (_dir, config) = project(VALID);
+        let (_dir, config) = project(INFRA_TOML);
         let config = config.unwrap();
         let keys: Vec<_> = config.images.iter().map(|i| i.key.as_str()).collect();
         assert_eq!(keys, ["base", "app"]);
@@ -834,7 +812,7 @@ values = ["values-dev.yaml"]
 
     #[test]
     fn unknown_key_is_refused_with_file_line_and_key() {
-        let err = error(&VALID.replace("context = \"app\"", "context = \"app\"\ncontxt = \"x\""));
+        let err = error(&INFRA_TOML.replace("context = \"app\"", "context = \"app\"\ncontxt = \"x\""));
         assert_eq!(err.line, 6);
         assert_eq!(err.key, "images.app.contxt");
         assert!(err.message.starts_with("unknown field `contxt`"), "{}", err.message);
@@ -845,42 +823,42 @@ values = ["values-dev.yaml"]
 
     #[test]
     fn wrong_type_names_the_key() {
-        let err = error(&VALID.replace("context = \"base\"", "context = \"base\"\n[images.base.budgets]\nsize_mb = \"big\""));
+        let err = error(&INFRA_TOML.replace("context = \"base\"", "context = \"base\"\n[images.base.budgets]\nsize_mb = \"big\""));
         assert_eq!(err.key, "images.base.budgets.size_mb");
         assert!(err.message.contains("invalid type"), "{}", err.message);
     }
 
     #[test]
     fn missing_context_and_dockerfile_are_named() {
-        let err = error(&VALID.replace("context = \"base\"", "context = \"nowhere\""));
+        let err = error(&INFRA_TOML.replace("context = \"base\"", "context = \"nowhere\""));
         assert_eq!((err.line, err.key.as_str()), (11, "images.base.context"));
         assert!(err.message.contains("nowhere does not exist"));
-        let err = error(&VALID.replace("context = \"base\"", "context = \"base\"\ndockerfile = \"Prod.Dockerfile\""));
+        let err = error(&INFRA_TOML.replace("context = \"base\"", "context = \"base\"\ndockerfile = \"Prod.Dockerfile\""));
         assert_eq!((err.line, err.key.as_str()), (12, "images.base.dockerfile"));
         assert!(err.message.contains("base/Prod.Dockerfile does not exist"), "{}", err.message);
     }
 
     #[test]
     fn cycles_are_named() {
-        let err = error(&VALID.replace("context = \"base\"", "context = \"base\"\ndepends_on = [\"app\"]"));
+        let err = error(&INFRA_TOML.replace("context = \"base\"", "context = \"base\"\ndepends_on = [\"app\"]"));
         assert_eq!(err.key, "images.app.depends_on");
         assert_eq!(err.message, "dependency cycle: app → base → app");
-        let err = error(&VALID.replace("depends_on = [\"base\"]", "depends_on = [\"base\", \"app\"]"));
+        let err = error(&INFRA_TOML.replace("depends_on = [\"base\"]", "depends_on = [\"base\", \"app\"]"));
         assert_eq!(err.message, "dependency cycle: app → app");
     }
 
     #[test]
     fn unknown_dependency_and_undeclared_image_reference() {
-        let err = error(&VALID.replace("depends_on = [\"base\"]\nbuild_args = { BASE = \"{images.base}\" }", "depends_on = [\"bsae\"]"));
+        let err = error(&INFRA_TOML.replace("depends_on = [\"base\"]\nbuild_args = { BASE = \"{images.base}\" }", "depends_on = [\"bsae\"]"));
         assert_eq!((err.line, err.message.as_str()), (6, "no image `bsae`"));
-        let err = error(&VALID.replace("depends_on = [\"base\"]\n", ""));
+        let err = error(&INFRA_TOML.replace("depends_on = [\"base\"]\n", ""));
         assert_eq!(err.key, "images.app.build_args.BASE");
         assert!(err.message.contains("not in depends_on"));
     }
 
     #[test]
     fn tag_schemes_must_carry_the_hash() {
-        let err = error(&VALID.replace("context = \"app\"", "context = \"app\"\ntag = \"latest\""));
+        let err = error(&INFRA_TOML.replace("context = \"app\"", "context = \"app\"\ntag = \"latest\""));
         assert_eq!(err.key, "images.app.tag");
         assert!(err.message.contains("does not contain the content hash"));
         assert!(check_tag_scheme("v-{hash:16}").is_ok());
@@ -891,22 +869,22 @@ values = ["values-dev.yaml"]
 
     #[test]
     fn missing_chart_values_and_environment_are_named() {
-        let err = error(&VALID.replace("chart = \"chart\"", "chart = \"charts/x\""));
+        let err = error(&INFRA_TOML.replace("chart = \"chart\"", "chart = \"charts/x\""));
         assert_eq!(err.key, "release.chart");
-        let err = error(&VALID.replace("values = [\"values-dev.yaml\"]", "values = [\"values-dve.yaml\"]"));
+        let err = error(&INFRA_TOML.replace("values = [\"values-dev.yaml\"]", "values = [\"values-dve.yaml\"]"));
         assert_eq!(err.key, "environments.dev.values");
         assert!(err.message.contains("values-dve.yaml does not exist"));
-        let err = error(&VALID.replace("default_environment = \"dev\"", "default_environment = \"prod\""));
+        let err = error(&INFRA_TOML.replace("default_environment = \"dev\"", "default_environment = \"prod\""));
         assert_eq!((err.line, err.key.as_str()), (1, "default_environment"));
-        let err = error(&VALID.replace("type = \"minikube\"", "type = \"k3s\""));
+        let err = error(&INFRA_TOML.replace("type = \"minikube\"", "type = \"k3s\""));
         assert!(err.help.unwrap().contains("minikube, kind, kube"));
-        let err = error(&VALID.replace("type = \"minikube\"", "type = \"kube\""));
+        let err = error(&INFRA_TOML.replace("type = \"minikube\"", "type = \"kube\""));
         assert!(err.message.contains("needs a `load` command"));
     }
 
     #[test]
     fn syntax_errors_point_at_the_line() {
-        let err = error(&VALID.replace("name = \"r\"", "name = r"));
+        let err = error(&INFRA_TOML.replace("name = \"r\"", "name = r"));
         assert_eq!(err.line, 14);
         assert_eq!(err.key, "");
     }

@@ -327,7 +327,7 @@ mod tests {
     use std::collections::{HashMap, HashSet};
 
     use super::*;
-    use crate::testutil::TempDir;
+    use crate::testutil::{TempDir, INFRA_TOML};
 
     /// What a Docker engine holds, for planning: base image IDs and our built references.
     #[derive(Default)]
@@ -345,30 +345,12 @@ mod tests {
         }
     }
 
-    const INFRA: &str = r#"
-[images.base]
-name = "base"
-context = "base"
-
-[images.app]
-name = "app"
-context = "app"
-depends_on = ["base"]
-build_args = { BASE = "{images.base}" }
-
+    /// The shared test project plus an image with a build argument and a base of its own.
+    const OTHER: &str = r#"
 [images.other]
 name = "other"
 context = "other"
 build_args = { VERSION = "${OTHER_VERSION:-1}" }
-
-[release]
-name = "r"
-namespace = "ns"
-chart = "chart"
-entrypoint = { service = "r", port = 80 }
-
-[environments.dev]
-type = "minikube"
 "#;
 
     struct Project {
@@ -381,8 +363,9 @@ type = "minikube"
     impl Project {
         fn new() -> Project {
             let dir = TempDir::new();
-            dir.write("infra.toml", INFRA);
+            dir.write("infra.toml", &format!("{INFRA_TOML}{OTHER}"));
             dir.write("chart/Chart.yaml", "name: r\n");
+            dir.write("values-dev.yaml", "{}\n");
             dir.write("base/Dockerfile", "FROM debian:trixie\nCOPY . /base\n");
             dir.write("base/lib.txt", "lib\n");
             dir.write("app/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY . /app\n");

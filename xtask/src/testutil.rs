@@ -54,3 +54,28 @@ impl AsRef<Utf8Path> for TempDir {
         &self.path
     }
 }
+
+/// A valid infra.toml for tests: `app` is built FROM `base` and listed first (so loading has to
+/// order them), a chart at `chart/` and one Minikube environment with `values-dev.yaml`.
+pub const INFRA_TOML: &str = r#"default_environment = "dev"
+
+[images.app]
+name = "app"
+context = "app"
+depends_on = ["base"]
+build_args = { BASE = "{images.base}" }
+
+[images.base]
+name = "base"
+context = "base"
+
+[release]
+name = "r"
+namespace = "ns"
+chart = "chart"
+entrypoint = { service = "r-app", port = 80 }
+
+[environments.dev]
+type = "minikube"
+values = ["values-dev.yaml"]
+"#;
