@@ -335,67 +335,50 @@ fn thousands(n: usize) -> String {
     out
 }
 
+/// A figure in a table cell: its key in the results, its unit and decimals.
+type Cell = (&'static str, &'static str, usize);
+
+/// The figures of the second table, a row each: label, then the cells shown joined by " / ",
+/// then the fact that goes with them, in brackets.
+const OTHER_ROWS: &[(&str, &[Cell], &str)] = &[
+    ("chat turn, offline assistant, {chat} conversations at once: p50", &[("chat.p50_ms", "ms", 1)], ""),
+    ("chat turn: p95", &[("chat.p95_ms", "ms", 1)], ""),
+    ("chat turns per second (1 worker)", &[("chat.turns_per_second", "", 1)], ""),
+    ("backend process start → /ready 200 (median): wall / CPU", &[("startup.backend_s", "s", 2), ("startup.backend_cpu_s", "CPU s", 2)], ""),
+    ("backend container (`docker run`, last image built here) → /ready 200 (median)", &[("startup.backend_container_s", "s", 2)], "startup.backend_container"),
+    ("frontend standalone server start → /api/ready 200 (median): wall / CPU", &[("startup.frontend_s", "s", 2), ("startup.frontend_cpu_s", "CPU s", 2)], ""),
+    ("`cargo xtask plan` wall time (median)", &[("pipeline.plan_s", "s", 2)], ""),
+    ("no-op `cargo xtask build` wall time", &[("pipeline.noop_build_s", "s", 2)], ""),
+    ("no-op `cargo xtask up` wall time", &[("pipeline.noop_up_s", "s", 2)], "pipeline.noop_up"),
+    ("rebuild after one backend file changed (`build`)", &[("pipeline.rebuild_one_file_s", "s", 1)], "pipeline.rebuilt"),
+    ("context hashing: ours", &[("pipeline.hash_mb_s", "MB/s", 0)], "pipeline.hashed"),
+    ("context hashing: `sha256sum` on the same files", &[("pipeline.sha256sum_mb_s", "MB/s", 0)], ""),
+    ("backend image: size / build time", &[("image.backend.size_mb", "MB", 0), ("image.backend.build_s", "s", 0)], ""),
+    ("frontend image: size / build time", &[("image.frontend.size_mb", "MB", 0), ("image.frontend.build_s", "s", 0)], ""),
+    ("last `helm upgrade --install` → all pods Ready", &[("deploy.seconds", "s", 0)], "deploy"),
+];
+
 fn other_tables(out: &mut String, r: &Results) {
-    let fmt = |key: &str, unit: &str, digits: usize| -> String {
+    let fmt = |&(key, unit, digits): &Cell| -> String {
         match r.figure(key) {
-            Some(v) => format!("{v:.digits$} {unit}"),
+            Some(v) => format!("{v:.digits$} {unit}").trim_end().to_owned(),
             None => {
                 let section = key.split('.').next().unwrap_or(key);
-                let image = key.rsplitn(2, '.').nth(1).unwrap_or(key);
+                let image = key.rsplit_once('.').map_or(key, |(image, _)| image);
                 not_measured(r, &[key, image, section])
             }
         }
     };
+    let _ = writeln!(out, "## Chat, start-up, pipeline, images, deployment\n\n| figure | measured |\n|---|---|");
+    for (label, figures, fact) in OTHER_ROWS {
+        let label = label.replace("{chat}", &CHAT_CONVERSATIONS.to_string());
+        let values: Vec<String> = figures.iter().map(fmt).collect();
+        let fact = r.facts.get(*fact).map_or(String::new(), |f| format!(" ({f})"));
+        let _ = writeln!(out, "| {label} | {}{fact} |", values.join(" / "));
+    }
     let _ = writeln!(
         out,
-        "## Chat, start-up, pipeline, images, deployment\n\n\
-         | figure | measured |\n|---|---|\n\
-         | chat turn, offline assistant, {CHAT_CONVERSATIONS} conversations at once: p50 | {} |\n\
-         | chat turn: p95 | {} |\n\
-         | chat turns per second (1 worker) | {} |\n\
-         | backend process start → /ready 200 (median): wall / CPU | {} / {} |\n\
-         | backend container (`docker run`, last image built here) → /ready 200 (median) | {}{} |\n\
-         | frontend standalone server start → /api/ready 200 (median): wall / CPU | {} / {} |\n\
-         | `cargo xtask plan` wall time (median) | {} |\n\
-         | no-op `cargo xtask build` wall time | {} |\n\
-         | no-op `cargo xtask up` wall time | {} |\n\
-         | rebuild after one backend file changed (`build`) | {}{} |\n\
-         | context hashing: ours | {} |\n\
-         | context hashing: `sha256sum` on the same files | {} |\n\
-         | backend image: size / build time | {} / {} |\n\
-         | frontend image: size / build time | {} / {} |\n\
-         | last `helm upgrade --install` → all pods Ready | {}{} |\n",
-        fmt("chat.p50_ms", "ms", 1),
-        fmt("chat.p95_ms", "ms", 1),
-        fmt("chat.turns_per_second", "", 1),
-        fmt("startup.backend_s", "s", 2),
-        fmt("startup.backend_cpu_s", "CPU s", 2),
-        fmt("startup.backend_container_s", "s", 2),
-        r.facts.get("startup.backend_container").map_or(String::new(), |i| format!(" ({i})")),
-        fmt("startup.frontend_s", "s", 2),
-        fmt("startup.frontend_cpu_s", "CPU s", 2),
-        fmt("pipeline.plan_s", "s", 2),
-        fmt("pipeline.noop_build_s", "s", 2),
-        fmt("pipeline.noop_up_s", "s", 2),
-        fmt("pipeline.rebuild_one_file_s", "s", 1),
-        r.facts.get("pipeline.rebuilt").map_or(String::new(), |n| format!(" (rebuilt: {n})")),
-        match (r.figure("pipeline.hash_mb"), r.figure("pipeline.hash_files")) {
-            (Some(mb), Some(files)) => {
-                format!("{} over {mb:.2} MB in {files:.0} files", fmt("pipeline.hash_mb_s", "MB/s", 0))
-            }
-            _ => fmt("pipeline.hash_mb_s", "MB/s", 0),
-        },
-        fmt("pipeline.sha256sum_mb_s", "MB/s", 0),
-        fmt("image.backend.size_mb", "MB", 0),
-        fmt("image.backend.build_s", "s", 0),
-        fmt("image.frontend.size_mb", "MB", 0),
-        fmt("image.frontend.build_s", "s", 0),
-        fmt("deploy.seconds", "s", 0),
-        r.facts.get("deploy").map_or(String::new(), |d| format!(" ({d})")),
-    );
-    let _ = writeln!(
-        out,
-        "Image and deployment figures are what the last `cargo xtask build` and `up` recorded in \
+        "\nImage and deployment figures are what the last `cargo xtask build` and `up` recorded in \
          target/xtask/state.json on this machine (a build time of seconds means Docker's layer \
          cache served it){}.\n",
         r.facts
