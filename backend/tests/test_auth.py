@@ -133,6 +133,47 @@ async def test_verifier_refetches_once_for_a_new_key(idp: IdentityProvider) -> N
         await verifier.aclose()
 
 
+async def test_a_remembered_token_is_refused_once_it_expires(idp: IdentityProvider) -> None:
+    verifier = JWKSVerifier(jwks_url=f"{idp.url}/api/auth/jwks", issuer=idp.url, audience=idp.url)
+    # Expired 8–9 s ago: still inside the 10 s clock-skew leeway, for 1–2 s more.
+    token = idp.token("alice", exp=int(time.time()) - 8)
+    try:
+        assert (await verifier.verify(token)).id == "alice"
+        assert (await verifier.verify(token)).id == "alice"
+        await asyncio.sleep(2.1)
+        with pytest.raises(InvalidToken, match="token expired"):
+            await verifier.verify(token)
+    finally:
+        await verifier.aclose()
+
+
+async def test_a_withdrawn_key_takes_its_remembered_tokens_with_it(
+    idp: IdentityProvider,
+) -> None:
+    rotated = SigningKey("EdDSA")
+    idp.keys.append(rotated)
+    verifier = JWKSVerifier(
+        jwks_url=f"{idp.url}/api/auth/jwks",
+        issuer=idp.url,
+        audience=idp.url,
+        min_refetch_interval=0.2,
+    )
+    try:
+        old = idp.token("alice", key=rotated)
+        assert (await verifier.verify(old)).id == "alice"
+        idp.keys.remove(rotated)
+        await asyncio.sleep(0.3)
+        # A token with a key id the verifier has not seen makes it refetch the key set.
+        with pytest.raises(InvalidToken, match="unknown key"):
+            await verifier.verify(idp.token("eve", key=SigningKey("EdDSA")))
+        with pytest.raises(InvalidToken, match="unknown key"):
+            await verifier.verify(old)
+    finally:
+        if rotated in idp.keys:
+            idp.keys.remove(rotated)
+        await verifier.aclose()
+
+
 async def test_unreachable_jwks_is_a_503(
     client: httpx.AsyncClient, database_url: str, idp: IdentityProvider
 ) -> None:

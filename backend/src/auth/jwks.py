@@ -2,6 +2,11 @@
 
 Keys are cached; a token signed with a key id we have not seen triggers one refetch (Better Auth
 rotates keys), rate-limited so random key ids cannot make us hammer the auth server.
+
+A browser sends the same token with every request until it expires (15 minutes for Better Auth),
+so tokens that passed verification are remembered, until the moment their `exp` (with the
+same leeway) would refuse them, or until the key set changes: the signature check is most of
+what authenticating a request costs.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ ALLOWED_ALGORITHMS = ("EdDSA", "RS256", "ES256")
 KEYS_MAX_AGE_SECONDS = 600.0
 MIN_REFETCH_INTERVAL_SECONDS = 10.0
 CLOCK_SKEW_SECONDS = 10
+VERIFIED_TOKENS_MAX = 4096
 
 
 class InvalidToken(Exception):
@@ -59,11 +65,27 @@ class JWKSVerifier:
         self._loaded_at = float("-inf")
         self._attempted_at = float("-inf")
         self._lock = asyncio.Lock()
+        # token → (the time.time() at which it expires, its user); oldest first.
+        self._verified: dict[str, tuple[float, AuthenticatedUser]] = {}
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
     async def verify(self, token: str) -> AuthenticatedUser:
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            if time.time() < remembered[0]:
+                return remembered[1]
+            del self._verified[token]
+        user = await self._verify_signed(token)
+        expires_at = float(user.claims["exp"]) + CLOCK_SKEW_SECONDS
+        if time.time() < expires_at:
+            if len(self._verified) >= VERIFIED_TOKENS_MAX:
+                del self._verified[next(iter(self._verified))]
+            self._verified[token] = (expires_at, user)
+        return user
+
+    async def _verify_signed(self, token: str) -> AuthenticatedUser:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -148,6 +170,7 @@ class JWKSVerifier:
                     f"cannot fetch signing keys from {self.jwks_url}"
                 ) from None
             self._keys = keys
+            self._verified.clear()  # a withdrawn key takes the tokens it signed with it
             self._loaded_at = self._attempted_at
             log.info("JWKS loaded", extra={"jwks_url": self.jwks_url, "keys": len(keys)})
             return True
