@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from agents import Agent, Model, RunContextWrapper, Tool
-from agents.mcp import MCPServer
 
 from .offline import Clock, utc_now
 
@@ -52,14 +51,9 @@ def describe_now(now: datetime) -> str:
     )
 
 
-def build_agent(
-    *,
-    model: Model,
-    mcp_servers: Sequence[MCPServer],
-    tools: Sequence[Tool] = (),
-    clock: Clock = utc_now,
-) -> Agent[Any]:
-    """The assistant. `tools` exists for unit tests that stand function tools in for MCP."""
+def build_agent(*, model: Model, tools: Sequence[Tool], clock: Clock = utc_now) -> Agent[Any]:
+    """The assistant. Its `tools` are the app's MCP tools as the Agents SDK calls them
+    (src.mcp.client), or stand-ins in unit tests."""
 
     def instructions(_context: RunContextWrapper[Any], _agent: Agent[Any]) -> str:
         return INSTRUCTIONS.format(now=describe_now(clock()))
@@ -68,6 +62,5 @@ def build_agent(
         name=AGENT_NAME,
         instructions=instructions,
         model=model,
-        mcp_servers=list(mcp_servers),
         tools=list(tools),
     )

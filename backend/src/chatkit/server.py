@@ -80,11 +80,11 @@ class TodoChatKitServer(ChatKitServer[ChatKitContext]):
             for item in reversed(history.data)
             if isinstance(item, UserMessageItem | AssistantMessageItem)
         ]
-        tools = await agent_mcp_server(self._app)
+        mcp = await agent_mcp_server(self._app)
         # The run's task starts here and keeps this identity; it is bound only around the start
         # because this generator may be resumed from other contexts.
         with acting_as(context.user_id, token=context.bearer_token):
-            agent = build_agent(model=self._model, mcp_servers=[tools])
+            agent = build_agent(model=self._model, tools=mcp.agent_tools)
             result = Runner.run_streamed(agent, agent_input, max_turns=MAX_AGENT_TURNS)
         agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
         async for event in stream_agent_response(agent_context, result):

@@ -2,9 +2,10 @@
 
 The Agents SDK calls the tools through a real MCP client session (the MCP SDK's `Client`, which
 connects to an in-process server directly: no HTTP, no JSON-RPC framing, no handshake per
-turn), so the tools run exactly as an external MCP client would run them. The connection and
-the tool list are made once per app and shared by every conversation; whom a call acts for is
-bound per turn with `acting_as` from the chat request's verified token.
+turn), so the tools run exactly as an external MCP client would run them. The connection, the
+tool list and the SDK's function tools made from it are built once per app and shared by every
+conversation; whom a call acts for is bound per turn with `acting_as` from the chat request's
+verified token.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from agents import AgentBase, RunContextWrapper
+from agents import AgentBase, FunctionTool, RunContextWrapper
 from agents.mcp import MCPServer as AgentMCPServer
+from agents.mcp import MCPUtil
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, GetPromptResult, ListPromptsResult, Tool
 from starlette.types import ASGIApp
@@ -27,13 +29,19 @@ from src.mcp.server import SERVER_NAME, acting_as
 
 class InProcessMCPServer(AgentMCPServer):
     """The app's MCP server as the Agents SDK sees it. The MCP client lives in a task of its
-    own (its task group must start and end in one task), so any request may share it."""
+    own (its task group must start and end in one task), so any request may share it.
+
+    `agent_tools` are the MCP tools as the SDK's function tools (each call goes to `call_tool`):
+    built once here, rather than by every agent run from `mcp_servers`, since the server's tools
+    never change while the process runs.
+    """
 
     def __init__(self, server: MCPServer) -> None:
         super().__init__()
         self._server = server
         self._client: Client | None = None
         self._tools: list[Tool] = []
+        self.agent_tools: list[FunctionTool] = []
         self._task: asyncio.Task[None] | None = None
         self._closing = asyncio.Event()
 
@@ -48,8 +56,11 @@ class InProcessMCPServer(AgentMCPServer):
             try:
                 async with Client(self._server) as client:
                     self._client = client
-                    # The tools never change while the process runs: list them once.
                     self._tools = (await client.list_tools()).tools
+                    self.agent_tools = [
+                        MCPUtil.to_function_tool(tool, self, convert_schemas_to_strict=False)
+                        for tool in self._tools
+                    ]
                     ready.set_result(None)
                     await self._closing.wait()
             except BaseException as exc:

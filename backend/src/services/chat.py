@@ -21,6 +21,8 @@ from agents.items import MessageOutputItem, RunItem, ToolCallItem, ToolCallOutpu
 from agents.stream_events import RawResponsesStreamEvent, RunItemStreamEvent, StreamEvent
 from openai.types.responses import ResponseCreatedEvent, ResponseTextDeltaEvent
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import ASGIApp
 
@@ -30,6 +32,7 @@ from src.mcp.client import agent_mcp_server
 from src.mcp.server import acting_as
 from src.models.conversation import Conversation, Message, Role
 from src.services import conversations
+from src.services.conversations import ConversationNotFound
 
 log = logging.getLogger(__name__)
 
@@ -72,17 +75,25 @@ async def begin_turn(
         conversation = await conversations.start_or_continue(
             session, user_id=user_id, conversation_id=conversation_id, first_message=message
         )
-        history: list[Message] = []
-        if conversation_id is not None:
-            history = await conversations.list_messages(
-                session, user_id=user_id, conversation_id=conversation.id, last=HISTORY_MESSAGES
-            )
+        agent_input = [] if conversation_id is None else await _history(session, conversation)
         await conversations.add_message(
             session, conversation=conversation, role=Role.USER, content=message
         )
-    agent_input = [{"role": Role(m.role).value, "content": m.content} for m in history]
     agent_input.append({"role": "user", "content": message})
     return TurnContext(conversation, agent_input, user_id, bearer_token)
+
+
+async def _history(session: AsyncSession, conversation: Conversation) -> list[dict[str, str]]:
+    """The conversation's last messages as the agent reads them: who said what. Only those two
+    columns are read: the stored tool calls (whole task lists, some of them) are for the UI."""
+    statement = (
+        select(Message.role, Message.content)
+        .where(Message.conversation_id == conversation.id, Message.user_id == conversation.user_id)
+        .order_by(col(Message.id).desc())
+        .limit(HISTORY_MESSAGES)
+    )
+    rows = (await session.exec(statement)).all()
+    return [{"role": Role(role).value, "content": content} for role, content in reversed(rows)]
 
 
 async def run_turn(
@@ -93,9 +104,9 @@ async def run_turn(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> TurnResult:
     try:
-        tools = await agent_mcp_server(app)
+        mcp = await agent_mcp_server(app)
         with acting_as(turn.user_id, token=turn.bearer_token):
-            agent = build_agent(model=model, mcp_servers=[tools])
+            agent = build_agent(model=model, tools=mcp.agent_tools)
             result = await Runner.run(agent, turn.agent_input, max_turns=MAX_AGENT_TURNS)
     except Exception as exc:
         if is_database_outage(exc):
@@ -148,9 +159,9 @@ async def _produce_stream(
     writer = _UIStreamWriter(emit)
     try:
         try:
-            tools = await agent_mcp_server(app)
+            mcp = await agent_mcp_server(app)
             with acting_as(turn.user_id, token=turn.bearer_token):
-                agent: Agent[Any] = build_agent(model=model, mcp_servers=[tools])
+                agent: Agent[Any] = build_agent(model=model, tools=mcp.agent_tools)
                 result: RunResultStreaming = Runner.run_streamed(
                     agent, turn.agent_input, max_turns=MAX_AGENT_TURNS
                 )
@@ -269,17 +280,18 @@ async def _finish_turn(
     reply: str,
     calls: list[dict[str, Any]],
 ) -> TurnResult:
+    conversation = turn.conversation  # read at the start of the turn, not read again
     async with sessionmaker() as session:
-        conversation = await conversations.get_conversation(
-            session, user_id=turn.user_id, conversation_id=turn.conversation.id
-        )
-        message = await conversations.add_message(
-            session,
-            conversation=conversation,
-            role=Role.ASSISTANT,
-            content=reply,
-            tool_calls=calls or None,
-        )
+        try:
+            message = await conversations.add_message(
+                session,
+                conversation=conversation,
+                role=Role.ASSISTANT,
+                content=reply,
+                tool_calls=calls or None,
+            )
+        except StaleDataError:  # the user deleted the conversation while the agent ran
+            raise ConversationNotFound(conversation.id) from None
     return TurnResult(conversation.id, reply, calls, message.id)
 
 

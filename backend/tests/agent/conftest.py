@@ -38,7 +38,6 @@ def run_turn(store: TaskStore) -> RunTurn:
     """One chat turn through the real Runner: the tool calls made and the reply."""
     agent = build_agent(
         model=build_model(ModelSettings(), clock=fixed_clock),
-        mcp_servers=[],
         tools=standin_tools(store),
         clock=fixed_clock,
     )

@@ -23,7 +23,7 @@ async def chat(
     async with in_process_mcp_server(app, bearer_token=user.token) as mcp:
         agent = build_agent(
             model=build_model(ModelSettings(), clock=fixed_clock),
-            mcp_servers=[mcp],
+            tools=mcp.agent_tools,
             clock=fixed_clock,
         )
         result = await Runner.run(agent, [*(history or []), {"role": "user", "content": message}])

@@ -251,7 +251,7 @@ async def test_listing_many_tasks_is_capped(run_turn: RunTurn, store: TaskStore)
 
 
 async def test_without_its_tools_it_says_so_instead_of_calling_them() -> None:
-    agent = build_agent(model=build_model(ModelSettings(), clock=fixed_clock), mcp_servers=[])
+    agent = build_agent(model=build_model(ModelSettings(), clock=fixed_clock), tools=[])
     result = await Runner.run(agent, "add buy milk")
     assert result.final_output == TOOLS_UNAVAILABLE
     assert not [item for item in result.new_items if item.type == "tool_call_item"]

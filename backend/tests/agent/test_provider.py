@@ -76,7 +76,7 @@ def test_base_url_means_an_openai_compatible_endpoint() -> None:
 
 
 async def test_instructions_tell_the_model_today_and_forbid_user_ids() -> None:
-    agent = build_agent(model=build_model(ModelSettings()), mcp_servers=[], clock=fixed_clock)
+    agent = build_agent(model=build_model(ModelSettings()), tools=[], clock=fixed_clock)
     from agents import RunContextWrapper
 
     prompt = await agent.get_system_prompt(RunContextWrapper(context=None))

@@ -16,7 +16,6 @@ from .standins import ModelSettings, TaskStore, fixed_clock, standin_tools
 async def stream_turn(store: TaskStore, message: str) -> tuple[list[Any], Any]:
     agent = build_agent(
         model=build_model(ModelSettings(), clock=fixed_clock),
-        mcp_servers=[],
         tools=standin_tools(store),
         clock=fixed_clock,
     )
@@ -88,7 +87,6 @@ async def test_streamed_and_plain_runs_answer_alike(store: TaskStore) -> None:
     plain = await Runner.run(
         build_agent(
             model=build_model(ModelSettings(), clock=fixed_clock),
-            mcp_servers=[],
             tools=standin_tools(store),
         ),
         "show all my tasks",
