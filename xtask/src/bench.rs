@@ -71,6 +71,8 @@ pub struct Results {
     pub figures: BTreeMap<String, f64>,
     /// Named facts that go with figures (which environment, which images rebuilt).
     pub facts: BTreeMap<String, String>,
+    /// What the cluster tier's last run measured, as it names and shows each figure.
+    pub cluster: Vec<(String, String)>,
     /// Section or figure → why it was not measured in this run.
     pub unmeasured: BTreeMap<String, String>,
 }
@@ -164,6 +166,7 @@ pub fn run(config_path: &Utf8Path, args: &BenchArgs) -> Result<ExitCode> {
     // Stop the servers and the database before writing, so their shutdown noise ends first.
     drop(ctx.stack.take());
     pipeline::deployment(&root, config_path, &mut results);
+    pipeline::cluster_tier(&root, &mut results);
 
     let json = report::dir(&root).join("report-bench.json");
     std::fs::write(&json, serde_json::to_string_pretty(&results)?).with_context(|| format!("cannot write {json}"))?;

@@ -191,13 +191,18 @@ fn targets(r: &Results) -> Vec<Target> {
         why_missing: missing(&["deploy"]),
     });
     let up = r.figure("pipeline.noop_up_s");
+    let local = r.figure("pipeline.noop_build_s");
     rows.push(Target {
         figure: "no-op `cargo xtask up` (nothing changed)".into(),
         seed: "–",
         goal: "< 2 s + cluster round-trips",
-        measured: up.map(|v| format!("{v:.2} s")),
-        // The round-trips are part of the figure; what we can hold to 2 s is the local work.
-        verdict: up.zip(r.figure("pipeline.plan_s")).map(|(_, plan)| (plan < 2.0, true)),
+        measured: up.map(|v| match local {
+            Some(local) => format!("{v:.2} s, of which {local:.2} s local work (a no-op `build`)"),
+            None => format!("{v:.2} s"),
+        }),
+        // The round-trips are part of the figure; what we can hold to 2 s is the local work:
+        // the part of a no-op `up` that is not a cluster call is a no-op `build`.
+        verdict: up.zip(local).map(|(_, local)| (local < 2.0, true)),
         why_missing: missing(&["pipeline.noop_up_s", "pipeline"]),
     });
     let hash = r.figure("pipeline.hash_mb_s").zip(r.figure("pipeline.sha256sum_mb_s"));
@@ -267,6 +272,7 @@ pub fn render(root: &Utf8Path, r: &Results) -> String {
     );
     api_tables(&mut out, r);
     other_tables(&mut out, r);
+    cluster_table(&mut out, r);
     unmeasured_list(&mut out, r);
     if let Ok(notes) = std::fs::read_to_string(root.join("bench/notes.md")) {
         let _ = writeln!(out, "{}", notes.trim_end());
@@ -372,7 +378,8 @@ fn other_tables(out: &mut String, r: &Results) {
     let _ = writeln!(out, "## Chat, start-up, pipeline, images, deployment\n\n| figure | measured |\n|---|---|");
     for (label, figures, fact) in OTHER_ROWS {
         let label = label.replace("{chat}", &CHAT_CONVERSATIONS.to_string());
-        let values: Vec<String> = figures.iter().map(fmt).collect();
+        let mut values: Vec<String> = figures.iter().map(fmt).collect();
+        values.dedup(); // "not measured" once, not once per cell
         let fact = r.facts.get(*fact).map_or(String::new(), |f| format!(" ({f})"));
         let _ = writeln!(out, "| {label} | {}{fact} |", values.join(" / "));
     }
@@ -387,6 +394,26 @@ fn other_tables(out: &mut String, r: &Results) {
             .map(|(k, v)| format!("; {}: {v}", k.trim_start_matches("image.")))
             .collect::<String>()
     );
+}
+
+/// The cluster tier's own figures, as its last run reported them.
+fn cluster_table(out: &mut String, r: &Results) {
+    let _ = writeln!(out, "## Cluster tier\n");
+    let Some(run) = r.facts.get("cluster") else {
+        let _ = writeln!(out, "The cluster tier's figures: {}.\n", not_measured(r, &["cluster"]));
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "What the last run of test/cluster/run measured ({run}): deploy with `cargo xtask up`, then \
+         a `helm upgrade` to a new image tag with 3 backend replicas while load loops in the \
+         cluster call the frontend and the backend through their Services (see docs/cluster.md).\n\n\
+         | figure | measured |\n|---|---|"
+    );
+    for (what, shown) in &r.cluster {
+        let _ = writeln!(out, "| {what} | {shown} |");
+    }
+    out.push('\n');
 }
 
 #[cfg(test)]

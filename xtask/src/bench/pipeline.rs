@@ -14,7 +14,7 @@ use super::{median, Ctx, Results};
 use crate::{
     cmd::test::docker_answers,
     config, hash, process,
-    report::{ImageReport, Report, State},
+    report::{self, ImageReport, Report, State},
 };
 
 /// A file the rebuild measurement adds to the backend's context, removed when it ends.
@@ -267,5 +267,59 @@ pub fn deployment(root: &Utf8Path, config_path: &Utf8Path, results: &mut Results
                 "no deployment recorded in target/xtask/state.json: run `cargo xtask up`".into(),
             );
         }
+    }
+}
+
+/// What the cluster tier measured on its last run (the zero-downtime `helm upgrade` under load,
+/// requests failed meanwhile, …): test/cluster/run writes `report-cluster.json` next to our
+/// reports, `{"finished_at", "environment", "timings": {what: seconds or count}}`.
+pub fn cluster_tier(root: &Utf8Path, results: &mut Results) {
+    let path = report::dir(root).join("report-cluster.json");
+    let parsed = match std::fs::read_to_string(&path) {
+        Ok(text) => cluster_figures(&text).with_context(|| format!("{path} is not the cluster tier's report")),
+        Err(_) => Err(anyhow::anyhow!("no {path}: the cluster tier writes it (`cargo xtask test --tier cluster`)")),
+    };
+    match parsed {
+        Ok((run, figures)) => {
+            results.facts.insert("cluster".into(), run);
+            results.cluster = figures;
+        }
+        Err(err) => {
+            results.unmeasured.insert("cluster".into(), format!("{err:#}"));
+        }
+    }
+}
+
+/// The run (environment, when) and each figure as the tier prints it: a float is seconds, an
+/// integer a count.
+fn cluster_figures(text: &str) -> Result<(String, Vec<(String, String)>)> {
+    let report: serde_json::Value = serde_json::from_str(text)?;
+    let field = |name: &str| report[name].as_str().unwrap_or("?").to_owned();
+    let run = format!("environment `{}`, finished {}", field("environment"), field("finished_at"));
+    let timings = report["timings"].as_object().context("no `timings` object")?;
+    let shown = |v: &serde_json::Value| match (v.as_u64(), v.as_f64()) {
+        (Some(count), _) => Some(count.to_string()),
+        (None, Some(seconds)) => Some(format!("{seconds:.0} s")),
+        _ => None,
+    };
+    Ok((run, timings.iter().filter_map(|(what, v)| Some((what.clone(), shown(v)?))).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cluster_figures_keep_seconds_and_counts_apart() {
+        let text = r#"{"finished_at": "2026-11-24T20:30:00Z", "environment": "local",
+            "timings": {"helm upgrade (3 backend replicas, new tag)": 44.4, "failed requests during the upgrade": 0}}"#;
+        let (run, figures) = super::cluster_figures(text).unwrap();
+        assert_eq!(run, "environment `local`, finished 2026-11-24T20:30:00Z");
+        assert_eq!(
+            figures,
+            [
+                ("failed requests during the upgrade".to_owned(), "0".to_owned()),
+                ("helm upgrade (3 backend replicas, new tag)".to_owned(), "44 s".to_owned()),
+            ]
+        );
+        assert!(super::cluster_figures("{}").is_err());
     }
 }
