@@ -90,3 +90,30 @@ async def test_sqlite_embedded_default(tmp_path: Path, idp: IdentityProvider) ->
             )
         ).json()
         assert [t["title"] for t in everything["items"]] == ["Buy milk", "Bake", "Report"]
+
+
+def _revision(directory: Path, revision: str, down: str | tuple[str, ...] | None) -> None:
+    (directory / f"{revision}_step.py").write_text(
+        f'"""Step {revision}."""\n\nrevision: str = {revision!r}\n'
+        f"down_revision = {down!r}\n\n\ndef upgrade() -> None:\n    pass\n"
+    )
+
+
+def test_ready_expects_the_heads_alembic_reports(tmp_path: Path) -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from src.core.settings import BACKEND_DIR
+    from src.db.migrations import expected_heads
+
+    alembic_heads = ScriptDirectory.from_config(Config(str(BACKEND_DIR / "alembic.ini")))
+    assert expected_heads() == frozenset(alembic_heads.get_heads())
+
+    # Branches and merges: heads are the revisions nothing builds on.
+    _revision(tmp_path, "a1", None)
+    _revision(tmp_path, "b1", "a1")
+    _revision(tmp_path, "b2", "a1")
+    assert expected_heads(tmp_path) == {"b1", "b2"}
+    _revision(tmp_path, "c1", ("b1", "b2"))
+    (tmp_path / "__init__.py").write_text("")
+    assert expected_heads.__wrapped__(tmp_path) == {"c1"}

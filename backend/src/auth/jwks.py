@@ -15,10 +15,13 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-import jwt
+# PyJWT (with cryptography) and httpx are imported by the first token to verify: they are a
+# tenth of the app's import time, and the probes a starting replica answers need neither.
+if TYPE_CHECKING:
+    import httpx
+    import jwt
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,7 @@ class JWKSVerifier:
         self.jwks_url = jwks_url
         self.issuer = issuer
         self.audience = audience
-        self._http = http_client or httpx.AsyncClient(timeout=5.0)
+        self._http: httpx.AsyncClient | None = http_client
         self._keys: dict[str | None, jwt.PyJWK] = {}
         self._min_refetch_interval = min_refetch_interval
         self._loaded_at = float("-inf")
@@ -69,7 +72,8 @@ class JWKSVerifier:
         self._verified: dict[str, tuple[float, AuthenticatedUser]] = {}
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     async def verify(self, token: str) -> AuthenticatedUser:
         remembered = self._verified.get(token)
@@ -86,6 +90,8 @@ class JWKSVerifier:
         return user
 
     async def _verify_signed(self, token: str) -> AuthenticatedUser:
+        import jwt
+
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -144,6 +150,8 @@ class JWKSVerifier:
 
     async def _refresh(self) -> bool:
         """Refetch the key set unless someone tried moments ago; returns whether keys changed."""
+        import httpx
+
         attempted_before = self._attempted_at
         async with self._lock:
             if self._attempted_at != attempted_before:
@@ -156,6 +164,8 @@ class JWKSVerifier:
                     raise SigningKeysUnavailable(f"cannot fetch signing keys from {self.jwks_url}")
                 return False
             self._attempted_at = time.monotonic()
+            if self._http is None:
+                self._http = httpx.AsyncClient(timeout=5.0)
             try:
                 response = await self._http.get(self.jwks_url)
                 response.raise_for_status()
@@ -177,6 +187,8 @@ class JWKSVerifier:
 
 
 def _parse_keys(document: Any) -> dict[str | None, jwt.PyJWK]:
+    import jwt
+
     keys: dict[str | None, jwt.PyJWK] = {}
     for entry in document.get("keys", []) if isinstance(document, dict) else []:
         try:

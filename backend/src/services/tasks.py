@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -58,8 +59,8 @@ PAGE_MAX = 100
 TaskRow = sa.Row[Any]
 _TASK_COLUMNS = tuple(Task.__table__.columns)  # type: ignore[attr-defined]
 _TOTAL = "total_matching"
-# A single read statement needs no transaction: no BEGIN and ROLLBACK round trips around it.
-_READ_ONLY_STATEMENT = {"isolation_level": "AUTOCOMMIT"}
+# A single statement is atomic on its own: no BEGIN and COMMIT (or ROLLBACK) round trips.
+_SINGLE_STATEMENT = {"isolation_level": "AUTOCOMMIT"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,6 +79,7 @@ class TaskQuery:
 
 async def create_task(session: AsyncSession, *, user_id: str, data: TaskCreate) -> Task:
     task = Task(user_id=user_id, **data.model_dump())
+    await _single_statement(session)  # the INSERT … RETURNING id alone
     session.add(task)
     await session.commit()
     return task
@@ -108,10 +110,7 @@ async def list_tasks(
         .limit(min(query.limit, PAGE_MAX))
         .offset(query.offset)
     )
-    # Outside a transaction unless the session is already in one (then the options would not
-    # apply to its connection): a session that lists runs nothing else transactional after it.
-    options = None if session.in_transaction() else _READ_ONLY_STATEMENT
-    connection = await session.connection(execution_options=options)
+    connection = await _single_statement(session)
     rows = list((await connection.execute(page)).all())
     if rows:
         return rows, rows[0][-1]
@@ -120,6 +119,13 @@ async def list_tasks(
     # Past the last page: the window counted no rows, so the total needs a query of its own.
     total = await connection.scalar(sa.select(sa.func.count()).select_from(Task).where(*conditions))
     return rows, total or 0
+
+
+async def _single_statement(session: AsyncSession) -> AsyncConnection:
+    """The session's connection, outside a transaction for the one statement the caller runs
+    (a session already in a transaction keeps it: options apply only to a new connection)."""
+    options = None if session.in_transaction() else _SINGLE_STATEMENT
+    return await session.connection(execution_options=options)
 
 
 async def update_task(
