@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +114,35 @@ class User:
 
     def url(self, path: str = "") -> str:
         return f"/api/{self.id}{path}"
+
+
+@dataclass
+class ChatClient:
+    """Chat turns sent as the UI sends them: `POST /api/{user_id}/chat` and `/chat/stream`."""
+
+    client: httpx.AsyncClient
+
+    async def send(self, user: User, message: str, **extra: Any) -> httpx.Response:
+        return await self.client.post(
+            user.url("/chat"), json={"message": message, **extra}, headers=user.headers
+        )
+
+    async def reply(self, user: User, message: str, **extra: Any) -> dict[str, Any]:
+        """The turn's JSON body; the turn must succeed."""
+        response = await self.send(user, message, **extra)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def stream(
+        self, user: User, message: str, **extra: Any
+    ) -> AbstractAsyncContextManager[httpx.Response]:
+        body = {"message": message, **extra}
+        return self.client.stream("POST", user.url("/chat/stream"), json=body, headers=user.headers)
+
+
+@pytest.fixture
+def chat(client: httpx.AsyncClient) -> ChatClient:
+    return ChatClient(client)
 
 
 def new_user(idp: IdentityProvider) -> User:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 import pytest
@@ -15,15 +14,9 @@ from agents.testing import ModelCall, ModelStep, ScriptedModel, assistant_messag
 from fastapi import FastAPI
 
 from src.api.routes import chat as chat_routes
-from tests.conftest import User, make_settings, running_app, script
+from tests.conftest import ChatClient, User, make_settings, running_app, script
 from tests.support.auth import IdentityProvider
 from tests.support.ui_stream import read_ui_stream
-
-
-async def chat(client: httpx.AsyncClient, user: User, message: str, **extra: Any) -> httpx.Response:
-    return await client.post(
-        user.url("/chat"), json={"message": message, **extra}, headers=user.headers
-    )
 
 
 async def messages(client: httpx.AsyncClient, user: User, conversation_id: int) -> list[dict]:
@@ -41,7 +34,7 @@ def texts_sent_to_model(model: ScriptedModel) -> list[tuple[str, str]]:
 
 
 async def test_chat_adds_a_task_through_mcp(
-    app: FastAPI, client: httpx.AsyncClient, user: User
+    app: FastAPI, client: httpx.AsyncClient, chat: ChatClient, user: User
 ) -> None:
     script(
         app,
@@ -54,9 +47,7 @@ async def test_chat_adds_a_task_through_mcp(
         ],
         [assistant_message("Added 'Buy milk' with high priority.")],
     )
-    response = await chat(client, user, "add buy milk, high priority #home")
-    assert response.status_code == 200, response.text
-    body = response.json()
+    body = await chat.reply(user, "add buy milk, high priority #home")
     assert body["response"] == "Added 'Buy milk' with high priority."
     [call] = body["tool_calls"]
     assert call["name"] == "add_task"
@@ -84,13 +75,13 @@ async def test_chat_adds_a_task_through_mcp(
 
 
 async def test_conversation_history_reaches_the_model(
-    app: FastAPI, client: httpx.AsyncClient, user: User
+    app: FastAPI, client: httpx.AsyncClient, chat: ChatClient, user: User
 ) -> None:
     script(app, [assistant_message("Hello! What shall I add?")])
-    first = (await chat(client, user, "hi")).json()
+    first = await chat.reply(user, "hi")
     model = script(app, [assistant_message("Sure.")])
-    second = await chat(client, user, "add eggs", conversation_id=first["conversation_id"])
-    assert second.json()["conversation_id"] == first["conversation_id"]
+    second = await chat.reply(user, "add eggs", conversation_id=first["conversation_id"])
+    assert second["conversation_id"] == first["conversation_id"]
     assert texts_sent_to_model(model) == [
         ("user", "hi"),
         ("assistant", "Hello! What shall I add?"),
@@ -100,7 +91,7 @@ async def test_conversation_history_reaches_the_model(
 
 
 async def test_chat_cannot_touch_another_users_tasks(
-    app: FastAPI, client: httpx.AsyncClient, user: User, other_user: User
+    app: FastAPI, client: httpx.AsyncClient, chat: ChatClient, user: User, other_user: User
 ) -> None:
     secret = (
         await client.post(user.url("/tasks"), json={"title": "A's secret"}, headers=user.headers)
@@ -117,7 +108,7 @@ async def test_chat_cannot_touch_another_users_tasks(
         ],
         [assistant_message("I could not do that.")],
     )
-    response = await chat(client, other_user, f"complete and delete task {secret['id']}")
+    response = await chat.send(other_user, f"complete and delete task {secret['id']}")
     assert response.status_code == 200, response.text
     results = {c["name"] + str(i): c["result"] for i, c in enumerate(response.json()["tool_calls"])}
     assert f"Task {secret['id']} not found" in results["complete_task0"]
@@ -132,12 +123,12 @@ async def test_chat_cannot_touch_another_users_tasks(
 
 
 async def test_another_users_conversation_is_not_found(
-    app: FastAPI, client: httpx.AsyncClient, user: User, other_user: User
+    app: FastAPI, client: httpx.AsyncClient, chat: ChatClient, user: User, other_user: User
 ) -> None:
     script(app, [assistant_message("Noted.")])
-    mine = (await chat(client, user, "remember the milk")).json()["conversation_id"]
+    mine = (await chat.reply(user, "remember the milk"))["conversation_id"]
     model = script(app, [assistant_message("should not run")])
-    response = await chat(client, other_user, "what did they say?", conversation_id=mine)
+    response = await chat.send(other_user, "what did they say?", conversation_id=mine)
     assert response.status_code == 404
     assert model.remaining_steps == 1  # the model was never asked
     assert (
@@ -152,7 +143,7 @@ async def test_another_users_conversation_is_not_found(
 
 
 async def test_streaming_turn_parsed_like_use_chat(
-    app: FastAPI, client: httpx.AsyncClient, user: User
+    app: FastAPI, client: httpx.AsyncClient, chat: ChatClient, user: User
 ) -> None:
     script(
         app,
@@ -165,12 +156,7 @@ async def test_streaming_turn_parsed_like_use_chat(
         ],
         [assistant_message("Added 'Call the dentist' for Feb 3.")],
     )
-    async with client.stream(
-        "POST",
-        user.url("/chat/stream"),
-        json={"message": "remind me to call the dentist"},
-        headers=user.headers,
-    ) as response:
+    async with chat.stream(user, "remind me to call the dentist") as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         assert response.headers["x-vercel-ai-ui-message-stream"] == "v1"
@@ -207,22 +193,25 @@ async def test_streaming_turn_parsed_like_use_chat(
 
 
 async def test_conversation_resumes_in_a_new_app_instance(
-    app: FastAPI, client: httpx.AsyncClient, user: User, database_url: str, idp: IdentityProvider
+    app: FastAPI,
+    chat: ChatClient,
+    user: User,
+    database_url: str,
+    idp: IdentityProvider,
 ) -> None:
     script(
         app,
         [function_call("add_task", {"title": "Book flights"}, call_id="c1")],
         [assistant_message("Added 'Book flights'.")],
     )
-    first = (await chat(client, user, "add book flights")).json()
+    first = await chat.reply(user, "add book flights")
 
     # A new process: nothing carried over but the database.
     async with running_app(make_settings(database_url, idp)) as (app2, client2):
         model = script(app2, [assistant_message("You have 'Book flights' left.")])
-        response = await chat(
-            client2, user, "what's left?", conversation_id=first["conversation_id"]
+        await ChatClient(client2).reply(
+            user, "what's left?", conversation_id=first["conversation_id"]
         )
-        assert response.status_code == 200
         assert texts_sent_to_model(model) == [
             ("user", "add book flights"),
             ("assistant", "Added 'Book flights'."),
@@ -234,14 +223,14 @@ async def test_conversation_resumes_in_a_new_app_instance(
 
 
 async def test_conversations_newest_first_and_delete(
-    app: FastAPI, client: httpx.AsyncClient, user: User
+    app: FastAPI, client: httpx.AsyncClient, chat: ChatClient, user: User
 ) -> None:
     ids = []
     for text in ("first", "second", "third"):
         script(app, [assistant_message("ok")])
-        ids.append((await chat(client, user, text)).json()["conversation_id"])
+        ids.append((await chat.reply(user, text))["conversation_id"])
     script(app, [assistant_message("ok")])
-    await chat(client, user, "back to the first", conversation_id=ids[0])
+    await chat.send(user, "back to the first", conversation_id=ids[0])
     listed = (await client.get(user.url("/conversations"), headers=user.headers)).json()
     assert [c["id"] for c in listed] == [ids[0], ids[2], ids[1]]
     assert set(listed[0]) == {"id", "title", "created_at", "updated_at"}
@@ -255,10 +244,10 @@ async def test_conversations_newest_first_and_delete(
 
 
 async def test_model_failure_keeps_the_message_and_says_so(
-    app: FastAPI, client: httpx.AsyncClient, user: User
+    app: FastAPI, client: httpx.AsyncClient, chat: ChatClient, user: User
 ) -> None:
     script(app, RuntimeError("upstream model unavailable"))
-    response = await chat(client, user, "add milk")
+    response = await chat.send(user, "add milk")
     assert response.status_code == 502
     body = response.json()
     assert "assistant could not answer" in body["detail"]
@@ -266,12 +255,48 @@ async def test_model_failure_keeps_the_message_and_says_so(
     assert [(m["role"], m["content"]) for m in stored] == [("user", "add milk")]
 
     script(app, RuntimeError("upstream model unavailable"))
-    async with client.stream(
-        "POST", user.url("/chat/stream"), json={"message": "add milk"}, headers=user.headers
-    ) as streamed:
+    async with chat.stream(user, "add milk") as streamed:
         message = await read_ui_stream(streamed)
     assert message.errors and "assistant could not answer" in message.errors[0]
     assert message.done
+
+
+async def test_concurrent_turns_each_act_as_their_own_user(
+    client: httpx.AsyncClient, chat: ChatClient, user: User, other_user: User
+) -> None:
+    """All conversations share one in-process MCP connection; each tool call still acts as the
+    user of the request it belongs to."""
+    titles = {user.id: ["alpha one", "alpha two", "alpha three"], other_user.id: ["beta one"]}
+    people = {user.id: user, other_user.id: other_user}
+    turns = [
+        chat.send(people[owner], f"add {title}")
+        for owner, owned in titles.items()
+        for title in owned
+    ]
+    for response in await asyncio.gather(*turns):
+        assert response.status_code == 200, response.text
+    for owner, owned in titles.items():
+        person = people[owner]
+        tasks = (await client.get(person.url("/tasks"), headers=person.headers)).json()["items"]
+        assert sorted(t["title"].lower() for t in tasks) == sorted(owned)
+
+
+async def test_conversation_deleted_while_the_assistant_answers(
+    app: FastAPI, client: httpx.AsyncClient, chat: ChatClient, user: User
+) -> None:
+    async def delete_it_meanwhile(_call: ModelCall) -> list:
+        [conversation] = (await client.get(user.url("/conversations"), headers=user.headers)).json()
+        deleted = await client.delete(
+            user.url(f"/conversations/{conversation['id']}"), headers=user.headers
+        )
+        assert deleted.status_code == 204
+        return [assistant_message("Too late.")]
+
+    script(app, ModelStep.respond(delete_it_meanwhile))
+    response = await chat.send(user, "remember this")
+    assert response.status_code == 404
+    assert "not found" in response.json()["detail"]
+    assert (await client.get(user.url("/conversations"), headers=user.headers)).json() == []
 
 
 async def test_chat_validation(client: httpx.AsyncClient, user: User) -> None:
@@ -287,33 +312,19 @@ async def test_chat_validation(client: httpx.AsyncClient, user: User) -> None:
     assert (await client.get(user.url("/conversations"), headers=user.headers)).json() == []
 
 
-async def test_assistant_reports_offline_without_a_key(
-    client: httpx.AsyncClient, user: User
-) -> None:
-    response = await client.get(user.url("/assistant"), headers=user.headers)
-    assert response.status_code == 200
-    body = response.json()
-    assert body["offline"] is True
-    assert isinstance(body["model"], str) and body["model"]
-
-
 async def test_offline_assistant_drives_the_real_tools(
-    client: httpx.AsyncClient, user: User
+    client: httpx.AsyncClient, chat: ChatClient, user: User
 ) -> None:
     """No key and no script: the offline assistant answers through the same agent and tools."""
-    added = await chat(client, user, "add buy milk tomorrow, high priority #home")
-    assert added.status_code == 200, added.text
-    [call] = added.json()["tool_calls"]
+    added = await chat.reply(user, "add buy milk tomorrow, high priority #home")
+    [call] = added["tool_calls"]
     assert call["name"] == "add_task" and call["result"]["status"] == "created"
     [task] = (await client.get(user.url("/tasks"), headers=user.headers)).json()["items"]
     assert (task["title"].lower(), task["priority"], task["tags"]) == ("buy milk", "high", ["home"])
     assert task["due_at"] is not None
 
-    done = await chat(
-        client, user, "mark buy milk as done", conversation_id=added.json()["conversation_id"]
-    )
-    assert done.status_code == 200, done.text
-    assert "complete_task" in [c["name"] for c in done.json()["tool_calls"]]
+    done = await chat.reply(user, "mark buy milk as done", conversation_id=added["conversation_id"])
+    assert "complete_task" in [c["name"] for c in done["tool_calls"]]
     after = (await client.get(user.url(f"/tasks/{task['id']}"), headers=user.headers)).json()
     assert after["completed"] is True
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import httpx2
 from fastapi import FastAPI
+from mcp.client.streamable_http import streamable_http_client
 
+from mcp import Client
 from src.mcp.client import in_process_mcp_server
 from tests.conftest import User
 from tests.support.auth import IdentityProvider
@@ -158,3 +163,34 @@ async def test_http_endpoint_requires_a_valid_token(
         accepted = await client.post(path, json=initialize, headers=valid)
         assert accepted.status_code == 200, path
         assert accepted.json()["result"]["serverInfo"]["name"] == "todo"
+
+
+@asynccontextmanager
+async def http_client(app: FastAPI, token: str) -> AsyncIterator[Client]:
+    """An external MCP client (the MCP SDK's) talking streamable HTTP to /mcp with a token."""
+    http = httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app),
+        base_url="http://testserver",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    async with http, Client(streamable_http_client("http://testserver/mcp", http_client=http)) as c:
+        yield c
+
+
+async def test_external_client_acts_as_its_token(
+    app: FastAPI, client: httpx.AsyncClient, user: User, other_user: User
+) -> None:
+    async with http_client(app, user.token) as mcp:
+        tools = await mcp.list_tools()
+        assert {t.name for t in tools.tools} >= {"add_task", "list_tasks"}
+        added = await mcp.call_tool("add_task", {"title": "From my IDE", "priority": "high"})
+        assert not added.is_error
+        assert added.structured_content["status"] == "created"
+        refused = await mcp.call_tool("list_tasks", {"user_id": other_user.id})
+        assert refused.is_error and "user_id does not match" in refused.content[0].text
+    tasks = (await client.get(user.url("/tasks"), headers=user.headers)).json()["items"]
+    assert [(t["title"], t["priority"]) for t in tasks] == [("From my IDE", "high")]
+
+    async with http_client(app, other_user.token) as mcp:
+        listed = await mcp.call_tool("list_tasks", {"status": "all"})
+    assert json.loads(listed.content[0].text) == []

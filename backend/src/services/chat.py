@@ -281,6 +281,7 @@ async def _finish_turn(
     calls: list[dict[str, Any]],
 ) -> TurnResult:
     conversation = turn.conversation  # read at the start of the turn, not read again
+    conversation_id = conversation.id
     async with sessionmaker() as session:
         try:
             message = await conversations.add_message(
@@ -291,8 +292,8 @@ async def _finish_turn(
                 tool_calls=calls or None,
             )
         except StaleDataError:  # the user deleted the conversation while the agent ran
-            raise ConversationNotFound(conversation.id) from None
-    return TurnResult(conversation.id, reply, calls, message.id)
+            raise ConversationNotFound(conversation_id) from None
+    return TurnResult(conversation_id, reply, calls, message.id)
 
 
 def tool_calls_of(items: list[RunItem]) -> list[dict[str, Any]]:

@@ -4,20 +4,10 @@ streamed answer reaches the UI message stream word by word."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
-from tests.conftest import User
+from tests.conftest import ChatClient, User
 from tests.support.ui_stream import read_ui_stream
-
-
-async def say(client: httpx.AsyncClient, user: User, message: str, **extra: Any) -> dict[str, Any]:
-    response = await client.post(
-        user.url("/chat"), json={"message": message, **extra}, headers=user.headers
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 async def test_the_assistant_reports_itself_offline(client: httpx.AsyncClient, user: User) -> None:
@@ -25,16 +15,14 @@ async def test_the_assistant_reports_itself_offline(client: httpx.AsyncClient, u
     assert response.json() == {"offline": True, "model": "offline-assistant"}
 
 
-async def test_a_question_and_its_answer_span_two_requests(
-    client: httpx.AsyncClient, user: User
-) -> None:
+async def test_a_question_and_its_answer_span_two_requests(chat: ChatClient, user: User) -> None:
     for title in ("Buy milk", "Buy bread"):
-        await say(client, user, f"add {title}")
-    first = await say(client, user, "mark buy as done")
+        await chat.reply(user, f"add {title}")
+    first = await chat.reply(user, "mark buy as done")
     assert "which one do you mean?" in first["response"]
     assert [c["name"] for c in first["tool_calls"]] == ["list_tasks"]
 
-    second = await say(client, user, "the second one", conversation_id=first["conversation_id"])
+    second = await chat.reply(user, "the second one", conversation_id=first["conversation_id"])
 
     offered = [line for line in first["response"].splitlines() if line.startswith("- #")]
     chosen = offered[1].split(" ", 2)[2]
@@ -44,14 +32,9 @@ async def test_a_question_and_its_answer_span_two_requests(
 
 
 async def test_streamed_turn_arrives_word_by_word_with_tool_parts(
-    client: httpx.AsyncClient, user: User
+    chat: ChatClient, user: User
 ) -> None:
-    async with client.stream(
-        "POST",
-        user.url("/chat/stream"),
-        json={"message": "add pay rent tomorrow high priority"},
-        headers=user.headers,
-    ) as response:
+    async with chat.stream(user, "add pay rent tomorrow high priority") as response:
         assert response.status_code == 200
         message = await read_ui_stream(response)
 
