@@ -4,9 +4,9 @@
 //! Sections: `api` (wrk against the backend and the bare-ASGI ceiling of bench/ceiling.py on a
 //! seeded PostgreSQL, 1 and 2 workers), `chat` (offline assistant turns), `startup` (process
 //! cold start → ready) and `pipeline` (plan, no-op build/up, hashing vs sha256sum, one-file
-//! rebuild). Image and cluster figures are read from what `build` and `up` recorded. This
-//! machine is shared and noisy, so every comparison is a ratio of figures from the same run,
-//! and nothing here is a timed test.
+//! rebuild). Image and deployment figures are read from what `build` and `up` recorded, the
+//! cluster tier's from its report-cluster.json. This machine is shared and noisy, so every
+//! comparison is a ratio of figures from the same run, and nothing here is a timed test.
 
 mod app;
 mod doc;

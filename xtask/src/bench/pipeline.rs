@@ -1,6 +1,7 @@
 //! The pipeline's figures: `plan` and no-op `build`/`up` wall time (our own binary, as the user
 //! types it), hashing throughput against `sha256sum` over the very same files, the rebuild after
-//! one backend file changes; and the image and deployment figures `build` and `up` recorded.
+//! one backend file changes; and the image and deployment figures `build` and `up` recorded, and
+//! the cluster tier's (test/cluster/run's report-cluster.json).
 
 use std::{
     process::{Command, Stdio},
