@@ -30,14 +30,16 @@ pub struct Budget {
     pub samples: usize,
     /// Turns per chat conversation (after one warm-up turn).
     pub chat_turns: usize,
+    /// Alternating rounds of our context hashing and `sha256sum`'s.
+    pub hash_rounds: usize,
 }
 
 impl Budget {
     fn new(quick: bool) -> Budget {
         if quick {
-            Budget { load_seconds: 3, samples: 2, chat_turns: 3 }
+            Budget { load_seconds: 3, samples: 2, chat_turns: 3, hash_rounds: 10 }
         } else {
-            Budget { load_seconds: 8, samples: 3, chat_turns: 10 }
+            Budget { load_seconds: 8, samples: 3, chat_turns: 10, hash_rounds: 30 }
         }
     }
 }

@@ -102,7 +102,7 @@ fn stale_images(ctx: &Ctx) -> Result<Vec<String>> {
 /// fastest round counts.
 fn hashing(ctx: &Ctx, results: &mut Results) -> Result<()> {
     let config = config::load(&ctx.config_path)?;
-    let rounds = if ctx.budget.samples < 3 { 10 } else { 30 };
+    let rounds = ctx.budget.hash_rounds;
     let (mut ours, mut theirs) = (f64::INFINITY, f64::INFINITY);
     let (mut bytes, mut files) = (0u64, 0usize);
     for _ in 0..rounds {
