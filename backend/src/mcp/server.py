@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -24,7 +24,7 @@ from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, TextContent
-from pydantic import Field, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.applications import Starlette
@@ -57,6 +57,14 @@ DueArg = Annotated[
     datetime | None,
     Field(description="ISO 8601 date-time with a UTC offset, e.g. 2026-11-25T09:00:00+00:00"),
 ]
+
+
+# A page of tasks as list_tasks returns it: one pydantic-core pass over the rows, straight to JSON.
+_TASK_PAGE = TypeAdapter(list[TaskPublic])
+
+
+class JSONText(str):
+    """A tool's answer already serialized as JSON."""
 
 
 class Refused(Exception):
@@ -115,6 +123,12 @@ def task_view(task: Task) -> dict[str, Any]:
     return TaskPublic.model_validate(task).model_dump(mode="json", exclude={"user_id"})
 
 
+def task_page(rows: Sequence[Any]) -> JSONText:
+    """Task rows as `task_view` shows each one, as a JSON array."""
+    page = _TASK_PAGE.validate_python([row._mapping for row in rows])
+    return JSONText(_TASK_PAGE.dump_json(page, exclude={"__all__": {"user_id"}}).decode())
+
+
 def outcome(task: Task, status: str, *, next_task: Task | None = None) -> dict[str, Any]:
     """A mutation's result; completing a recurring task also shows the occurrence it created."""
     result = {"task_id": task.id, "status": status, **task_view(task)}
@@ -134,7 +148,7 @@ def _invalid(exc: ValidationError) -> Refused:
 def tool_result(value: Any, *, structured: bool) -> CallToolResult:
     """A tool's answer as compact JSON text (what the model reads), and as structured content
     for clients that read that instead."""
-    text = json.dumps(value, separators=(",", ":"))
+    text = value if isinstance(value, JSONText) else json.dumps(value, separators=(",", ":"))
     return CallToolResult(
         content=[TextContent(type="text", text=text)],
         structured_content=value if structured else None,
@@ -224,7 +238,7 @@ def build_mcp_server(
         due_after: Annotated[datetime | None, Field(description="Due at or after")] = None,
         limit: Annotated[int | None, Field(ge=1, le=PAGE_MAX)] = None,
         user_id: UserIdArg = None,
-    ) -> list[dict[str, Any]]:
+    ) -> JSONText:
         """List the user's tasks (pending ones unless status says otherwise), soonest due
         first; tasks without a due date come last."""
         owner = caller(user_id)
@@ -243,7 +257,7 @@ def build_mcp_server(
                 found, _ = await service.list_tasks(session, user_id=owner, query=query)
         except InvalidTag as exc:
             raise Refused(f"Invalid input: {exc}") from None
-        return [task_view(task) for task in found]
+        return task_page(found)
 
     @tool()
     async def complete_task(task_id: TaskIdArg, user_id: UserIdArg = None) -> dict[str, Any]:
