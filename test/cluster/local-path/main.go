@@ -2,6 +2,12 @@
 // every PersistentVolumeClaim of its StorageClass gets a hostPath PersistentVolume in a fresh
 // directory on the node, and the directory is removed when the volume is released. It runs as
 // a host process beside the kubelet (started by test/cluster/up), polling the API server.
+//
+// The StorageClass binds volumes when a pod needs them (WaitForFirstConsumer, as kind's): a
+// claim is provisioned once the scheduler has picked the pod's node, and the scheduler binds
+// the pod only when its claim is bound. With Immediate binding the scheduler could place the
+// pod while the claim was half bound (volume name set, phase not yet Bound); the kubelet then
+// refused to mount it and retried only after its 10 s back-off, on the start of every install.
 package main
 
 import (
@@ -14,6 +20,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -34,7 +41,7 @@ func main() {
 	root := flag.String("root", "", "directory that holds the volumes")
 	class := flag.String("storage-class", "local-path", "StorageClass to serve")
 	node := flag.String("node", "", "node name the volumes are pinned to")
-	interval := flag.Duration("interval", 2*time.Second, "poll interval")
+	interval := flag.Duration("interval", 500*time.Millisecond, "poll interval")
 	flag.Parse()
 	if *kubeconfig == "" || *root == "" || *node == "" {
 		log.Fatal("--kubeconfig, --root and --node are required")
@@ -55,15 +62,33 @@ func main() {
 	}
 }
 
+// Set on a claim by the scheduler when its binding waits for the first consumer.
+const selectedNodeAnnotation = "volume.kubernetes.io/selected-node"
+
 func (p *provisioner) provisionPending(ctx context.Context) error {
 	claims, err := p.client.CoreV1().PersistentVolumeClaims("").List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return err
 	}
+	var waitForConsumer *bool
 	for i := range claims.Items {
 		claim := &claims.Items[i]
 		if claim.Status.Phase != corev1.ClaimPending || claim.Spec.VolumeName != "" ||
 			claim.Spec.StorageClassName == nil || *claim.Spec.StorageClassName != p.class {
+			continue
+		}
+		if waitForConsumer == nil {
+			class, err := p.client.StorageV1().StorageClasses().Get(ctx, p.class, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			wait := class.VolumeBindingMode != nil && *class.VolumeBindingMode == storagev1.VolumeBindingWaitForFirstConsumer
+			waitForConsumer = &wait
+		}
+		if node, ok := claim.Annotations[selectedNodeAnnotation]; *waitForConsumer && !ok {
+			continue // no pod uses it yet
+		} else if ok && node != p.node {
+			log.Printf("claim %s/%s: selected node %s, but volumes live on %s", claim.Namespace, claim.Name, node, p.node)
 			continue
 		}
 		if err := p.provision(ctx, claim); err != nil {
