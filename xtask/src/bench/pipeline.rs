@@ -34,20 +34,15 @@ pub fn measure(ctx: &Ctx, results: &mut Results) -> Result<()> {
     results.set("pipeline.plan_s", plan);
     eprintln!("    plan --env {env}: {plan:.2} s");
 
-    let stale = stale_images(ctx)?;
-    if !stale.is_empty() {
-        // The no-op figures need images of the current sources: build them as a user would
-        // (its times and sizes land in the build report like any other build).
-        eprintln!("    building {} first: no image of the current sources", stale.join(", "));
-        process::read(&mut xtask(ctx, &["build", "--env", &env]))?;
-    }
-    let build = timed(&mut xtask(ctx, &["build", "--env", &env]))?;
+    // Images of the current sources first (a build, as a user would run it, recorded like any
+    // other), then the no-op.
+    let (build, _) = settled(ctx, "build", &env)?;
     results.set("pipeline.noop_build_s", build);
     eprintln!("    no-op build: {build:.2} s");
 
     match State::load(&ctx.root)?.deploys.get(&env) {
         // A cluster that can't be reached says nothing about the rebuild: go on without it.
-        Some(_) => match noop_up(ctx, &env) {
+        Some(_) => match settled(ctx, "up", &env) {
             Ok((seconds, what)) => {
                 results.set("pipeline.noop_up_s", seconds);
                 results.facts.insert("pipeline.noop_up".into(), what);
@@ -66,34 +61,33 @@ pub fn measure(ctx: &Ctx, results: &mut Results) -> Result<()> {
     rebuild_one_file(ctx, &env, results)
 }
 
-/// Wall seconds of an `up` that found nothing to do, and what it skipped. When the release
-/// changed since the last `up` (a chart edit, someone else's `helm upgrade`, a pod not Ready),
-/// the first `up` deploys; the second is then the no-op.
-fn noop_up(ctx: &Ctx, env: &str) -> Result<(f64, String)> {
-    for _ in 0..2 {
-        let seconds = timed(&mut xtask(ctx, &["up", "--env", env]))?;
-        let report = Report::load(&ctx.root, "up")?.context("up wrote no report")?;
-        let release = report.release.as_ref().context("up reported no release")?;
+/// Wall seconds of a `build` or `up` that found nothing to do, and what it skipped, from its
+/// report. A run that had work (images of sources someone just edited, a chart edit, another
+/// `helm upgrade` on the release, a pod not Ready) is repeated: the next one is the no-op.
+fn settled(ctx: &Ctx, command: &str, env: &str) -> Result<(f64, String)> {
+    for _ in 0..3 {
+        let seconds = timed(&mut xtask(ctx, &[command, "--env", env]))?;
+        let report = Report::load(&ctx.root, command)?.with_context(|| format!("{command} wrote no report"))?;
         let worked: Vec<String> = report
             .images
             .iter()
             .filter(|i| i.action == "built" || i.loaded == Some(true))
             .map(|i| format!("{} {}", i.key, if i.action == "built" { "built" } else { "loaded" }))
-            .chain((release.action != "unchanged").then(|| format!("release {}", release.action)))
+            .chain(report.release.iter().filter(|r| r.action != "unchanged").map(|r| format!("release {}", r.action)))
             .collect();
         if worked.is_empty() {
-            let revision = release.revision.map_or(String::new(), |r| format!(" at revision {r}"));
-            return Ok((seconds, format!("nothing built or loaded, helm skipped: release unchanged{revision}")));
+            let skipped = match &report.release {
+                Some(release) => {
+                    let revision = release.revision.map_or(String::new(), |r| format!(" at revision {r}"));
+                    format!("nothing built or loaded, helm skipped: release unchanged{revision}")
+                }
+                None => "nothing built".to_owned(),
+            };
+            return Ok((seconds, skipped));
         }
-        eprintln!("    up --env {env} was not a no-op ({}, {seconds:.1} s): once more", worked.join(", "));
+        eprintln!("    {command} --env {env} had work ({}, {seconds:.1} s): once more", worked.join(", "));
     }
-    bail!("two `up --env {env}` in a row both changed something: the deployment does not settle")
-}
-
-/// The images `plan` (just run) would build: those with no image of the current sources.
-fn stale_images(ctx: &Ctx) -> Result<Vec<String>> {
-    let report = Report::load(&ctx.root, "plan")?.context("plan wrote no report")?;
-    Ok(report.images.iter().filter(|i| i.action != "would skip").map(|i| i.key.clone()).collect())
+    bail!("three `{command} --env {env}` in a row all had work: the sources or the release keep changing")
 }
 
 /// Our snapshot (walk, .dockerignore, sha256 of every file) against `sha256sum` over the same
