@@ -121,6 +121,31 @@ async def list_tasks(
     return rows, total or 0
 
 
+async def _update_alone(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    task_id: int,
+    values: dict[str, Any],
+    only_if: sa.ColumnElement[bool] | None = None,
+) -> Task | None:
+    """Sets `values` (and `updated_at`) in one UPDATE … RETURNING outside a transaction; None
+    when no task of the user has that id (and satisfies `only_if`)."""
+    statement = (
+        sa.update(Task)
+        .where(col(Task.id) == task_id, col(Task.user_id) == user_id)
+        .values(**values, updated_at=utcnow())
+        .returning(Task)
+    )
+    if only_if is not None:
+        statement = statement.where(only_if)
+    await _single_statement(session)
+    task = (await session.exec(statement)).scalars().first()
+    # Ends the autocommit use of the connection: a transaction that follows gets its own.
+    await session.commit()
+    return task
+
+
 async def _single_statement(session: AsyncSession) -> AsyncConnection:
     """The session's connection, outside a transaction for the one statement the caller runs
     (a session already in a transaction keeps it: options apply only to a new connection)."""
@@ -132,9 +157,15 @@ async def update_task(
     session: AsyncSession, *, user_id: str, task_id: int, data: TaskUpdate
 ) -> tuple[Task, Task | None]:
     """Apply the given fields; returns the task and, if this completed it, its next occurrence."""
-    task = await get_task(session, user_id=user_id, task_id=task_id, for_update=True)
     changes = data.model_dump(exclude_unset=True)
-    completing = changes.get("completed") is True and not task.completed
+    if changes.get("completed") is not True:
+        # Nothing can spawn: one UPDATE … RETURNING does it all.
+        task = await _update_alone(session, user_id=user_id, task_id=task_id, values=changes)
+        if task is None:
+            raise TaskNotFound(task_id)
+        return task, None
+    task = await get_task(session, user_id=user_id, task_id=task_id, for_update=True)
+    completing = not task.completed
     for name, value in changes.items():
         setattr(task, name, value)
     task.updated_at = utcnow()
@@ -148,6 +179,18 @@ async def set_completed(
 ) -> tuple[Task, Task | None]:
     """Complete (or reopen) a task; `completed=None` toggles. Completing a recurring task
     creates its next occurrence, once."""
+    # A task that does not recur, or a reopening, is one UPDATE … RETURNING. Otherwise (or if
+    # the task is not there) the task is read under a lock and its next occurrence spawned in
+    # the same transaction.
+    task = await _update_alone(
+        session,
+        user_id=user_id,
+        task_id=task_id,
+        values={"completed": sa.not_(col(Task.completed)) if completed is None else completed},
+        only_if=None if completed is False else col(Task.recurrence) == Recurrence.NONE.value,
+    )
+    if task is not None:
+        return task, None
     task = await get_task(session, user_id=user_id, task_id=task_id, for_update=True)
     target = not task.completed if completed is None else completed
     completing = target and not task.completed
