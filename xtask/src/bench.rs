@@ -89,9 +89,7 @@ impl Results {
     }
 
     pub fn point(&self, server: &str, workers: u32, op: &str, clients: u32) -> Option<&LoadPoint> {
-        self.load
-            .iter()
-            .find(|p| p.server == server && p.workers == workers && p.op == op && p.clients == clients)
+        self.load.iter().find(|p| p.server == server && p.workers == workers && p.op == op && p.clients == clients)
     }
 }
 
@@ -119,12 +117,8 @@ pub fn run(config_path: &Utf8Path, args: &BenchArgs) -> Result<ExitCode> {
     let work = report::dir(&root).join("bench");
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {work}"))?;
     let _lock = RunLock::take(&work.join("lock"))?;
-    let mut results = Results {
-        date: report::now_rfc3339(),
-        quick: args.quick,
-        machine: doc::machine(),
-        ..Results::default()
-    };
+    let mut results =
+        Results { date: report::now_rfc3339(), quick: args.quick, machine: doc::machine(), ..Results::default() };
     let mut ctx = Ctx {
         root: root.clone(),
         config_path: config_path.to_owned(),
@@ -217,7 +211,11 @@ pub fn median(samples: &mut [f64]) -> f64 {
     if n == 0 {
         return f64::NAN;
     }
-    if n % 2 == 1 { samples[n / 2] } else { (samples[n / 2 - 1] + samples[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        samples[n / 2]
+    } else {
+        (samples[n / 2 - 1] + samples[n / 2]) / 2.0
+    }
 }
 
 #[cfg(test)]

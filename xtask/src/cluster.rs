@@ -91,24 +91,34 @@ impl<'a> Cluster<'a> {
                 bail!("{kubeconfig} does not exist: {}", self.start_hint());
             }
         }
-        process::read(self.kubectl().args(["get", "--raw", "/readyz", "--request-timeout=10s"]))
-            .with_context(|| format!("the cluster of environment `{}` does not answer: {}", self.env.name, self.start_hint()))?;
+        process::read(self.kubectl().args(["get", "--raw", "/readyz", "--request-timeout=10s"])).with_context(
+            || format!("the cluster of environment `{}` does not answer: {}", self.env.name, self.start_hint()),
+        )?;
         Ok(())
     }
 
     pub fn start_hint(&self) -> String {
         match &self.env.kind {
-            EnvironmentKind::Minikube { profile } => format!("start it with `minikube start -p {profile} --cpus 2 --memory 4g`"),
+            EnvironmentKind::Minikube { profile } => {
+                format!("start it with `minikube start -p {profile} --cpus 2 --memory 4g`")
+            }
             EnvironmentKind::Kind { cluster } => format!("create it with `kind create cluster --name {cluster}`"),
             EnvironmentKind::Kube { .. } if self.env.name == "local" => "start it with `test/cluster/up`".into(),
-            EnvironmentKind::Kube { .. } => "check `kubectl cluster-info` with this environment's kubeconfig/context".into(),
+            EnvironmentKind::Kube { .. } => {
+                "check `kubectl cluster-info` with this environment's kubeconfig/context".into()
+            }
         }
     }
 
     /// Images the node already has (kubelet reports them in the node status), so a no-op `up`
     /// loads nothing.
     pub fn node_images(&self) -> Result<BTreeSet<String>> {
-        let out = process::read(self.kubectl().args(["get", "nodes", "-o", "jsonpath={.items[*].status.images[*].names[*]}"]))?;
+        let out = process::read(self.kubectl().args([
+            "get",
+            "nodes",
+            "-o",
+            "jsonpath={.items[*].status.images[*].names[*]}",
+        ]))?;
         Ok(out
             .split_whitespace()
             .flat_map(|name| {
@@ -133,12 +143,16 @@ impl<'a> Cluster<'a> {
                 process::run(&mut cmd)
             }
             EnvironmentKind::Kube { load } => {
-                let program = if load[0].contains('/') { self.config.root.join(&load[0]).into_string() } else { load[0].clone() };
+                let program =
+                    if load[0].contains('/') { self.config.root.join(&load[0]).into_string() } else { load[0].clone() };
                 let per_image = load.iter().any(|a| a.contains("{image}"));
                 let runs: Vec<Vec<String>> = if per_image {
                     references.iter().map(|r| load[1..].iter().map(|a| a.replace("{image}", r)).collect()).collect()
                 } else {
-                    vec![load[1..].iter().flat_map(|a| if a == "{images}" { references.to_vec() } else { vec![a.clone()] }).collect()]
+                    vec![load[1..]
+                        .iter()
+                        .flat_map(|a| if a == "{images}" { references.to_vec() } else { vec![a.clone()] })
+                        .collect()]
                 };
                 for args in runs {
                     let mut cmd = Command::new(&program);
@@ -156,7 +170,16 @@ impl<'a> Cluster<'a> {
     /// The release's pods, as kubectl returns them.
     pub fn pods(&self) -> Result<Vec<Value>> {
         let selector = format!("app.kubernetes.io/instance={}", self.config.release.name);
-        let out = process::read(self.kubectl().args(["get", "pods", "-n", &self.config.release.namespace, "-l", &selector, "-o", "json"]))?;
+        let out = process::read(self.kubectl().args([
+            "get",
+            "pods",
+            "-n",
+            &self.config.release.namespace,
+            "-l",
+            &selector,
+            "-o",
+            "json",
+        ]))?;
         let json: Value = serde_json::from_str(&out)?;
         Ok(json["items"].as_array().cloned().unwrap_or_default())
     }
@@ -190,8 +213,18 @@ impl<'a> Cluster<'a> {
         // Minikube reaches a NodePort Service through the node, i.e. through kube-proxy;
         // anything else (a ClusterIP Service, another cluster) through a port-forward.
         if let EnvironmentKind::Minikube { profile } = &self.env.kind {
-            let out = process::read(Command::new("minikube").args(["-p", profile, "service", &target.service, "-n", ns, "--url"]));
-            if let Some(url) = out.ok().and_then(|o| o.lines().find(|l| l.starts_with("http")).map(|l| l.trim().to_owned())) {
+            let out = process::read(Command::new("minikube").args([
+                "-p",
+                profile,
+                "service",
+                &target.service,
+                "-n",
+                ns,
+                "--url",
+            ]));
+            if let Some(url) =
+                out.ok().and_then(|o| o.lines().find(|l| l.starts_with("http")).map(|l| l.trim().to_owned()))
+            {
                 return Ok((url, None));
             }
         }
@@ -203,7 +236,9 @@ impl<'a> Cluster<'a> {
             .stderr(Stdio::piped());
         let mut child = process::spawn_group(&mut cmd)?;
         let stderr = child.child.stderr.take().unwrap();
-        let errors = std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).collect::<Vec<_>>().join("\n"));
+        let errors = std::thread::spawn(move || {
+            BufReader::new(stderr).lines().map_while(Result::ok).collect::<Vec<_>>().join("\n")
+        });
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -226,13 +261,16 @@ pub fn http_get(url: &str, timeout: Duration) -> Result<u16> {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").with_context(|| format!("{url}: only http:// URLs"))?;
     let (host, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
-    let addr = std::net::ToSocketAddrs::to_socket_addrs(&(if host.contains(':') { host.to_owned() } else { format!("{host}:80") }))?
-        .next()
-        .with_context(|| format!("cannot resolve {host}"))?;
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(
+        &(if host.contains(':') { host.to_owned() } else { format!("{host}:80") }),
+    )?
+    .next()
+    .with_context(|| format!("cannot resolve {host}"))?;
     let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: cargo-xtask\r\nConnection: close\r\n\r\n");
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: cargo-xtask\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes())?;
     // Read the response as far as it goes, not to EOF: a tunnel (kubectl port-forward) may
     // hold the connection open well after the server closed its end, which would be measured.

@@ -277,16 +277,7 @@ impl Source<'_> {
         let path = cwd
             .and_then(|cwd| self.path.strip_prefix(&cwd).ok().map(Utf8Path::to_owned))
             .unwrap_or_else(|| self.path.to_owned());
-        ConfigError {
-            path,
-            line,
-            column,
-            key: key.to_owned(),
-            message: message.into(),
-            help: None,
-            snippet,
-            underline,
-        }
+        ConfigError { path, line, column, key: key.to_owned(), message: message.into(), help: None, snippet, underline }
     }
 }
 
@@ -306,7 +297,8 @@ impl Help for ConfigError {
 fn key_at(text: &str, offset: usize) -> String {
     fn walk(table: &toml::de::DeTable<'_>, offset: usize, prefix: &str, best: &mut Option<(usize, String)>) {
         for (key, value) in table {
-            let path = if prefix.is_empty() { key.get_ref().to_string() } else { format!("{prefix}.{}", key.get_ref()) };
+            let path =
+                if prefix.is_empty() { key.get_ref().to_string() } else { format!("{prefix}.{}", key.get_ref()) };
             for span in [key.span(), value.span()] {
                 let width = span.end - span.start;
                 if span.contains(&offset) && best.as_ref().is_none_or(|(w, _)| width <= *w) {
@@ -402,13 +394,21 @@ fn image_from_raw(
     let image = raw.get_ref();
     if !valid_repository(image.name.get_ref()) {
         return Err(src
-            .error(image.name.span(), &format!("images.{k}.name"), format!("`{}` is not a valid image name", image.name.get_ref()))
+            .error(
+                image.name.span(),
+                &format!("images.{k}.name"),
+                format!("`{}` is not a valid image name", image.name.get_ref()),
+            )
             .help("lowercase letters, digits and `._-/` separators, e.g. \"todo-backend\""));
     }
     let context = root.join(image.context.get_ref());
     if !context.is_dir() {
         return Err(src
-            .error(image.context.span(), &format!("images.{k}.context"), format!("directory {} does not exist", shown(root, &context)))
+            .error(
+                image.context.span(),
+                &format!("images.{k}.context"),
+                format!("directory {} does not exist", shown(root, &context)),
+            )
             .help("`context` is the build context directory, relative to infra.toml"));
     }
     let (dockerfile, span) = match &image.dockerfile {
@@ -418,7 +418,9 @@ fn image_from_raw(
     if !dockerfile.is_file() {
         return Err(src
             .error(span, &format!("images.{k}.dockerfile"), format!("{} does not exist", shown(root, &dockerfile)))
-            .help("`dockerfile` is relative to the context (default: Dockerfile); a missing Dockerfile is never skipped"));
+            .help(
+                "`dockerfile` is relative to the context (default: Dockerfile); a missing Dockerfile is never skipped",
+            ));
     }
     let tag = match &image.tag {
         Some(tag) => {
@@ -435,7 +437,11 @@ fn image_from_raw(
         for reference in image_references(value.get_ref()) {
             if !image.depends_on.iter().any(|d| *d.get_ref() == reference) {
                 return Err(src
-                    .error(value.span(), &format!("images.{k}.build_args.{name}"), format!("uses {{images.{reference}}}, which is not in depends_on"))
+                    .error(
+                        value.span(),
+                        &format!("images.{k}.build_args.{name}"),
+                        format!("uses {{images.{reference}}}, which is not in depends_on"),
+                    )
                     .help(format!("add \"{reference}\" to images.{k}.depends_on")));
             }
         }
@@ -443,7 +449,9 @@ fn image_from_raw(
     }
     let budget = |b: &Option<Spanned<f64>>, name: &str| -> Result<Option<f64>, ConfigError> {
         match b {
-            Some(v) if *v.get_ref() <= 0.0 => Err(src.error(v.span(), &format!("images.{k}.budgets.{name}"), "a budget must be positive")),
+            Some(v) if *v.get_ref() <= 0.0 => {
+                Err(src.error(v.span(), &format!("images.{k}.budgets.{name}"), "a budget must be positive"))
+            }
             Some(v) => Ok(Some(*v.get_ref())),
             None => Ok(None),
         }
@@ -555,21 +563,33 @@ fn build_order(
         for dep in &image.get_ref().depends_on {
             if !raw.keys().any(|k| k.get_ref() == dep.get_ref()) {
                 return Err(src
-                    .error(dep.span(), &format!("images.{}.depends_on", key.get_ref()), format!("no image `{}`", dep.get_ref()))
-                    .help(format!("declared images: {}", raw.keys().map(|k| k.get_ref().as_str()).collect::<Vec<_>>().join(", "))));
+                    .error(
+                        dep.span(),
+                        &format!("images.{}.depends_on", key.get_ref()),
+                        format!("no image `{}`", dep.get_ref()),
+                    )
+                    .help(format!(
+                        "declared images: {}",
+                        raw.keys().map(|k| k.get_ref().as_str()).collect::<Vec<_>>().join(", ")
+                    )));
             }
         }
     }
     let graph: BTreeMap<&str, Vec<&str>> =
         images.iter().map(|i| (i.key.as_str(), i.depends_on.iter().map(String::as_str).collect())).collect();
-    let order: Vec<String> = topo_sort(&graph).map(|o| o.into_iter().map(str::to_owned).collect()).map_err(|cycle| {
-        let first = cycle[0];
-        let (key, image) = raw.iter().find(|(k, _)| k.get_ref() == first).unwrap();
-        let next = cycle[1];
-        let dep = image.get_ref().depends_on.iter().find(|d| d.get_ref() == next).unwrap();
-        src.error(dep.span(), &format!("images.{}.depends_on", key.get_ref()), format!("dependency cycle: {}", cycle.join(" → ")))
+    let order: Vec<String> =
+        topo_sort(&graph).map(|o| o.into_iter().map(str::to_owned).collect()).map_err(|cycle| {
+            let first = cycle[0];
+            let (key, image) = raw.iter().find(|(k, _)| k.get_ref() == first).unwrap();
+            let next = cycle[1];
+            let dep = image.get_ref().depends_on.iter().find(|d| d.get_ref() == next).unwrap();
+            src.error(
+                dep.span(),
+                &format!("images.{}.depends_on", key.get_ref()),
+                format!("dependency cycle: {}", cycle.join(" → ")),
+            )
             .help("an image cannot depend on itself, directly or through others: remove one of these depends_on")
-    })?;
+        })?;
     let mut images = images;
     let mut sorted = Vec::new();
     for key in order {
@@ -584,9 +604,7 @@ fn build_order(
 pub fn topo_sort<'a>(graph: &BTreeMap<&'a str, Vec<&'a str>>) -> Result<Vec<&'a str>, Vec<&'a str>> {
     let mut done: Vec<&str> = Vec::new();
     while done.len() < graph.len() {
-        let ready = graph
-            .iter()
-            .find(|(node, deps)| !done.contains(node) && deps.iter().all(|d| done.contains(d)));
+        let ready = graph.iter().find(|(node, deps)| !done.contains(node) && deps.iter().all(|d| done.contains(d)));
         match ready {
             Some((node, _)) => done.push(node),
             None => {
@@ -626,7 +644,11 @@ fn release_from_raw(
     for (key, prefix) in raw.images {
         if !images.iter().any(|i| &i.key == key.get_ref()) {
             return Err(src
-                .error(key.span(), &format!("release.images.{}", key.get_ref()), format!("no image `{}`", key.get_ref()))
+                .error(
+                    key.span(),
+                    &format!("release.images.{}", key.get_ref()),
+                    format!("no image `{}`", key.get_ref()),
+                )
                 .help("keys of release.images are keys of [images]"));
         }
         release_images.insert(key.into_inner(), prefix.into_inner());
@@ -634,7 +656,9 @@ fn release_from_raw(
     let secrets = raw.secrets.into_iter().map(|(k, v)| (k, v.into_inner())).collect();
     let budget = |b: Option<Spanned<f64>>, name: &str| -> Result<Option<f64>, ConfigError> {
         match b {
-            Some(v) if *v.get_ref() <= 0.0 => Err(src.error(v.span(), &format!("release.budgets.{name}"), "a budget must be positive")),
+            Some(v) if *v.get_ref() <= 0.0 => {
+                Err(src.error(v.span(), &format!("release.budgets.{name}"), "a budget must be positive"))
+            }
             Some(v) => Ok(Some(v.into_inner())),
             None => Ok(None),
         }
@@ -718,7 +742,11 @@ fn environment_from_raw(
     for secret in &raw.required_secrets {
         if !release.secrets.values().any(|v| v == secret.get_ref()) {
             return Err(src
-                .error(secret.span(), &key("required_secrets"), format!("`{}` is not one of release.secrets", secret.get_ref()))
+                .error(
+                    secret.span(),
+                    &key("required_secrets"),
+                    format!("`{}` is not one of release.secrets", secret.get_ref()),
+                )
                 .help("list it in [release.secrets] as \"helm.value.path\" = \"ENV_VAR\""));
         }
     }
@@ -781,7 +809,6 @@ mod tests {
         (dir, config)
     }
 
-
     fn error(toml: &str) -> ConfigError {
         match project(toml).1 {
             Ok(_) => panic!("expected an error for:\n{toml}"),
@@ -823,7 +850,9 @@ mod tests {
 
     #[test]
     fn wrong_type_names_the_key() {
-        let err = error(&INFRA_TOML.replace("context = \"base\"", "context = \"base\"\n[images.base.budgets]\nsize_mb = \"big\""));
+        let err = error(
+            &INFRA_TOML.replace("context = \"base\"", "context = \"base\"\n[images.base.budgets]\nsize_mb = \"big\""),
+        );
         assert_eq!(err.key, "images.base.budgets.size_mb");
         assert!(err.message.contains("invalid type"), "{}", err.message);
     }
@@ -833,7 +862,8 @@ mod tests {
         let err = error(&INFRA_TOML.replace("context = \"base\"", "context = \"nowhere\""));
         assert_eq!((err.line, err.key.as_str()), (11, "images.base.context"));
         assert!(err.message.contains("nowhere does not exist"));
-        let err = error(&INFRA_TOML.replace("context = \"base\"", "context = \"base\"\ndockerfile = \"Prod.Dockerfile\""));
+        let err =
+            error(&INFRA_TOML.replace("context = \"base\"", "context = \"base\"\ndockerfile = \"Prod.Dockerfile\""));
         assert_eq!((err.line, err.key.as_str()), (12, "images.base.dockerfile"));
         assert!(err.message.contains("base/Prod.Dockerfile does not exist"), "{}", err.message);
     }
@@ -849,7 +879,11 @@ mod tests {
 
     #[test]
     fn unknown_dependency_and_undeclared_image_reference() {
-        let err = error(&INFRA_TOML.replace("depends_on = [\"base\"]\nbuild_args = { BASE = \"{images.base}\" }", "depends_on = [\"bsae\"]"));
+        let err =
+            error(&INFRA_TOML.replace(
+                "depends_on = [\"base\"]\nbuild_args = { BASE = \"{images.base}\" }",
+                "depends_on = [\"bsae\"]",
+            ));
         assert_eq!((err.line, err.message.as_str()), (6, "no image `bsae`"));
         let err = error(&INFRA_TOML.replace("depends_on = [\"base\"]\n", ""));
         assert_eq!(err.key, "images.app.build_args.BASE");
@@ -892,7 +926,9 @@ mod tests {
     #[test]
     fn topological_order_is_stable_and_cycles_are_closed_chains() {
         let graph: BTreeMap<&str, Vec<&str>> =
-            [("web", vec!["api", "base"]), ("api", vec!["base"]), ("base", vec![]), ("docs", vec![])].into_iter().collect();
+            [("web", vec!["api", "base"]), ("api", vec!["base"]), ("base", vec![]), ("docs", vec![])]
+                .into_iter()
+                .collect();
         assert_eq!(topo_sort(&graph).unwrap(), ["base", "api", "docs", "web"]);
         let cyclic: BTreeMap<&str, Vec<&str>> =
             [("a", vec!["b"]), ("b", vec!["c"]), ("c", vec!["b"]), ("d", vec![])].into_iter().collect();

@@ -58,15 +58,20 @@ impl Docker {
     /// Fails with what to do when the engine doesn't answer.
     pub fn check(&self) -> Result<()> {
         tools::require("docker")?;
-        process::read(self.command().args(["version", "--format", "{{.Server.Version}}"]))
-            .with_context(|| format!("{} does not answer: start it (`sudo systemctl start docker`, or Docker Desktop)", self.name))?;
+        process::read(self.command().args(["version", "--format", "{{.Server.Version}}"])).with_context(|| {
+            format!("{} does not answer: start it (`sudo systemctl start docker`, or Docker Desktop)", self.name)
+        })?;
         Ok(())
     }
 
     /// `repository:tag` → image ID for every tagged image, in one call.
     pub fn image_ids(&self) -> Result<HashMap<String, String>> {
         let out = process::read(self.command().args([
-            "image", "ls", "--no-trunc", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}",
+            "image",
+            "ls",
+            "--no-trunc",
+            "--format",
+            "{{.Repository}}:{{.Tag}} {{.ID}}",
         ]))?;
         Ok(out
             .lines()
@@ -105,7 +110,12 @@ impl Docker {
     /// Every tag of the images xtask built (by label) in the given repositories.
     pub fn our_images(&self, repositories: &[&str]) -> Result<Vec<String>> {
         let out = process::read(self.command().args([
-            "image", "ls", "--filter", &format!("label={LABEL_IMAGE}"), "--format", "{{.Repository}}:{{.Tag}}",
+            "image",
+            "ls",
+            "--filter",
+            &format!("label={LABEL_IMAGE}"),
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
         ]))?;
         Ok(out
             .lines()
@@ -121,7 +131,11 @@ pub fn normalize(reference: &str) -> String {
     let r = reference.strip_prefix("docker.io/").unwrap_or(reference);
     let r = r.strip_prefix("library/").unwrap_or(r);
     let last = r.rsplit('/').next().unwrap_or(r);
-    if last.contains(':') || r.contains('@') { r.to_owned() } else { format!("{r}:latest") }
+    if last.contains(':') || r.contains('@') {
+        r.to_owned()
+    } else {
+        format!("{r}:latest")
+    }
 }
 
 #[cfg(test)]

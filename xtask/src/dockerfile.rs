@@ -120,7 +120,11 @@ fn substitute(word: &str, vars: &BTreeMap<String, String>) -> String {
             let value = if let Some((name, default)) = inner.split_once(":-") {
                 vars.get(name).filter(|v| !v.is_empty()).cloned().unwrap_or_else(|| default.to_owned())
             } else if let Some((name, alt)) = inner.split_once(":+") {
-                if vars.get(name).is_some_and(|v| !v.is_empty()) { alt.to_owned() } else { String::new() }
+                if vars.get(name).is_some_and(|v| !v.is_empty()) {
+                    alt.to_owned()
+                } else {
+                    String::new()
+                }
             } else {
                 vars.get(inner).cloned().unwrap_or_default()
             };

@@ -28,7 +28,10 @@ enum Token {
     Dirs,
     /// `**` at the end of the pattern: anything, `.*`.
     Rest,
-    Class { negated: bool, items: Vec<(char, char)> },
+    Class {
+        negated: bool,
+        items: Vec<(char, char)>,
+    },
 }
 
 #[derive(Debug, Clone, Default)]
@@ -60,13 +63,12 @@ pub fn parse(text: &str) -> Result<Matcher> {
             cleaned.remove(0);
         }
         let tokens = compile(&cleaned).map_err(|e| anyhow::anyhow!("line {}: {e}", n + 1))?;
-        let suffix = cleaned
-            .strip_prefix("**")
-            .filter(|rest| !rest.contains(['*', '?', '[', ']', '\\']))
-            .map(str::to_owned);
-        let literal = tokens.iter().all(|t| matches!(t, Token::Char(_))).then(|| {
-            tokens.iter().map(|t| if let Token::Char(c) = t { *c } else { unreachable!() }).collect()
-        });
+        let suffix =
+            cleaned.strip_prefix("**").filter(|rest| !rest.contains(['*', '?', '[', ']', '\\'])).map(str::to_owned);
+        let literal = tokens
+            .iter()
+            .all(|t| matches!(t, Token::Char(_)))
+            .then(|| tokens.iter().map(|t| if let Token::Char(c) = t { *c } else { unreachable!() }).collect());
         patterns.push(Pattern { exclusion, tokens, suffix, literal });
     }
     Ok(Matcher { patterns })
@@ -179,9 +181,7 @@ fn matches(tokens: &[Token], s: &[char]) -> bool {
         }
         Token::Rest => true,
         // `(.*/)?`: nothing, or anything ending in `/`.
-        Token::Dirs => {
-            matches(rest, s) || (0..s.len()).any(|n| s[n] == '/' && matches(rest, &s[n + 1..]))
-        }
+        Token::Dirs => matches(rest, s) || (0..s.len()).any(|n| s[n] == '/' && matches(rest, &s[n + 1..])),
     }
 }
 
@@ -193,8 +193,7 @@ impl Pattern {
             return path == literal;
         }
         if let Some(suffix) = &self.suffix {
-            return path.ends_with(suffix.as_str())
-                || suffix.strip_prefix('/').is_some_and(|s| s == path);
+            return path.ends_with(suffix.as_str()) || suffix.strip_prefix('/').is_some_and(|s| s == path);
         }
         matches(&self.tokens, chars.get_or_insert_with(|| path.chars().collect()))
     }
@@ -347,7 +346,11 @@ mod tests {
         ("a(b)c/def", "a(b)c/def", true),
         ("a(b)c/def", "a(b)c/xyz", false),
         ("a.|)$(}+{bc", "a.|)$(}+{bc", true),
-        ("dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl", "dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl", true),
+        (
+            "dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl",
+            "dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl",
+            true,
+        ),
         ("dist/*.whl", "dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl", true),
     ];
 

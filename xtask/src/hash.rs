@@ -174,7 +174,8 @@ fn hash_files(root: &Utf8Path, found: &[Found]) -> Result<Vec<String>> {
                         let digest = match item.kind {
                             Kind::Dir => String::new(),
                             Kind::Symlink => {
-                                let target = fs::read_link(&path).with_context(|| format!("cannot read link {path}"))?;
+                                let target =
+                                    fs::read_link(&path).with_context(|| format!("cannot read link {path}"))?;
                                 hex(&Sha256::digest(target.as_os_str().as_encoded_bytes()))
                             }
                             Kind::File => hash_file(&path, &mut buf)?,
@@ -341,7 +342,12 @@ mod tests {
         changes.sort();
         assert_eq!(
             changes,
-            ["README.md (deleted)", "src/main.py (edited)", "src/new.py (added)", "src/util/helpers.py (mode 644 → 755)"]
+            [
+                "README.md (deleted)",
+                "src/main.py (edited)",
+                "src/new.py (added)",
+                "src/util/helpers.py (mode 644 → 755)"
+            ]
         );
     }
 }

@@ -55,7 +55,6 @@ fn main() -> ExitCode {
 
 /// The repository root: xtask always works from there, wherever it was started.
 pub fn project_root() -> Utf8PathBuf {
-    let dir = std::env::var("CARGO_MANIFEST_DIR")
-        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
     Utf8PathBuf::from(dir).parent().expect("xtask lives one level below the root").to_owned()
 }

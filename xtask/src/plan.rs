@@ -223,8 +223,7 @@ impl<'a> Planner<'a> {
         let mut hashed = BTreeMap::new();
         let mut full = BTreeMap::new();
         for (name, raw) in &image.build_args {
-            let value = expand_env(raw, self.env)
-                .with_context(|| format!("images.{}.build_args.{name}", image.key))?;
+            let value = expand_env(raw, self.env).with_context(|| format!("images.{}.build_args.{name}", image.key))?;
             let mut resolved = value.clone();
             for dep in config::image_references(raw) {
                 resolved = resolved.replace(&format!("{{images.{dep}}}"), &self.done[&dep].reference);
@@ -414,14 +413,54 @@ build_args = { VERSION = "${OTHER_VERSION:-1}" }
         ("file chmod'ed in other", |p| p.dir.chmod("other/run.sh", 0o755), &["other"]),
         ("ignored file edited in app", |p| p.dir.write("app/debug.log", "more noise\n"), &[]),
         ("ignored file added to app", |p| p.dir.write("app/trace.log", "x\n"), &[]),
-        (".dockerignore edited: now ignores main.py", |p| p.dir.write("app/.dockerignore", "*.log\n.dockerignore\nmain.py\n"), &["app"]),
-        (".dockerignore edited: a comment only (it ignores itself)", |p| p.dir.write("app/.dockerignore", "# logs\n*.log\n.dockerignore\n"), &[]),
-        (".dockerignore edited: stops ignoring *.log", |p| p.dir.write("app/.dockerignore", ".dockerignore\n"), &["app"]),
-        ("Dockerfile edited in other", |p| p.dir.write("other/Dockerfile", "FROM python:3.13-slim\nARG VERSION\nCOPY . /opt\n"), &["other"]),
-        ("build arg changed (OTHER_VERSION=2)", |p| { p.env.insert("OTHER_VERSION".into(), "2".into()); }, &["other"]),
-        ("build arg set to its default value", |p| { p.env.insert("OTHER_VERSION".into(), "1".into()); }, &[]),
-        ("base image debian:trixie changed", |p| { p.engine.bases.insert("debian:trixie".into(), "sha256:debian2".into()); }, &["base", "app"]),
-        ("base image python:3.13-slim changed", |p| { p.engine.bases.insert("python:3.13-slim".into(), "sha256:python2".into()); }, &["other"]),
+        (
+            ".dockerignore edited: now ignores main.py",
+            |p| p.dir.write("app/.dockerignore", "*.log\n.dockerignore\nmain.py\n"),
+            &["app"],
+        ),
+        (
+            ".dockerignore edited: a comment only (it ignores itself)",
+            |p| p.dir.write("app/.dockerignore", "# logs\n*.log\n.dockerignore\n"),
+            &[],
+        ),
+        (
+            ".dockerignore edited: stops ignoring *.log",
+            |p| p.dir.write("app/.dockerignore", ".dockerignore\n"),
+            &["app"],
+        ),
+        (
+            "Dockerfile edited in other",
+            |p| p.dir.write("other/Dockerfile", "FROM python:3.13-slim\nARG VERSION\nCOPY . /opt\n"),
+            &["other"],
+        ),
+        (
+            "build arg changed (OTHER_VERSION=2)",
+            |p| {
+                p.env.insert("OTHER_VERSION".into(), "2".into());
+            },
+            &["other"],
+        ),
+        (
+            "build arg set to its default value",
+            |p| {
+                p.env.insert("OTHER_VERSION".into(), "1".into());
+            },
+            &[],
+        ),
+        (
+            "base image debian:trixie changed",
+            |p| {
+                p.engine.bases.insert("debian:trixie".into(), "sha256:debian2".into());
+            },
+            &["base", "app"],
+        ),
+        (
+            "base image python:3.13-slim changed",
+            |p| {
+                p.engine.bases.insert("python:3.13-slim".into(), "sha256:python2".into());
+            },
+            &["other"],
+        ),
         ("our image removed from the engine", |p| p.engine.built.retain(|r| !r.starts_with("app:")), &["app"]),
     ];
 
@@ -448,20 +487,37 @@ build_args = { VERSION = "${OTHER_VERSION:-1}" }
             let (_, plans) = project.up();
             plans.into_iter().filter(|p| p.build).map(|p| (p.key, p.reasons.join("; "))).collect::<Vec<_>>()
         };
-        assert_eq!(reasons(|p| p.dir.write("app/main.py", "v2")), [("app".into(), "context changed: main.py (edited)".to_owned())]);
         assert_eq!(
-            reasons(|p| { p.engine.bases.insert("debian:trixie".into(), "sha256:debian2".into()); }),
+            reasons(|p| p.dir.write("app/main.py", "v2")),
+            [("app".into(), "context changed: main.py (edited)".to_owned())]
+        );
+        assert_eq!(
+            reasons(|p| {
+                p.engine.bases.insert("debian:trixie".into(), "sha256:debian2".into());
+            }),
             [
                 ("base".into(), "base image debian:trixie changed (debian1 → debian2)".to_owned()),
                 ("app".into(), "depends on `base`, which is rebuilt".to_owned())
             ]
         );
-        assert_eq!(reasons(|p| { p.env.insert("OTHER_VERSION".into(), "2".into()); }), [("other".into(), "build args changed: VERSION".to_owned())]);
+        assert_eq!(
+            reasons(|p| {
+                p.env.insert("OTHER_VERSION".into(), "2".into());
+            }),
+            [("other".into(), "build args changed: VERSION".to_owned())]
+        );
         let mut project = Project::new();
         project.engine.bases.remove("python:3.13-slim");
         let (_, plans) = project.up();
         let other = plans.iter().find(|p| p.key == "other").unwrap();
-        assert!(other.reasons.iter().any(|r| r == "base image python:3.13-slim is not in the engine: the build will pull it"), "{:?}", other.reasons);
+        assert!(
+            other
+                .reasons
+                .iter()
+                .any(|r| r == "base image python:3.13-slim is not in the engine: the build will pull it"),
+            "{:?}",
+            other.reasons
+        );
     }
 
     #[test]

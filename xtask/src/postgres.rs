@@ -67,9 +67,7 @@ pub fn free_port() -> Result<u16> {
 impl Postgres {
     pub fn start() -> Result<Postgres> {
         if !Utf8Path::new(BIN_DIR).join("initdb").exists() {
-            bail!(
-                "PostgreSQL 15 binaries not found in {BIN_DIR}: `apt-get install -y postgresql-15`"
-            );
+            bail!("PostgreSQL 15 binaries not found in {BIN_DIR}: `apt-get install -y postgresql-15`");
         }
         let user = run_as()?;
         let dir = temp_dir()?;

@@ -72,11 +72,8 @@ pub fn display(cmd: &Command) -> String {
         if let Some(value) = value {
             let key = key.to_string_lossy();
             // Secrets must not land in logs, even verbose ones.
-            let shown = if is_secret_name(&key) {
-                "***".to_owned()
-            } else {
-                hide_url_password(&value.to_string_lossy())
-            };
+            let shown =
+                if is_secret_name(&key) { "***".to_owned() } else { hide_url_password(&value.to_string_lossy()) };
             parts.push(format!("{key}={}", shell_quote(&shown)));
         }
     }
@@ -104,9 +101,7 @@ pub fn hide_url_password(value: &str) -> String {
 }
 
 fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%^".contains(c))
-    {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%^".contains(c)) {
         s.to_owned()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
@@ -220,12 +215,7 @@ pub fn read(cmd: &mut Command) -> Result<String> {
     echo(cmd);
     let out = cmd.output().with_context(|| format!("cannot start `{}`", display(cmd)))?;
     if !out.status.success() {
-        bail!(
-            "`{}` failed ({}): {}",
-            display(cmd),
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+        bail!("`{}` failed ({}): {}", display(cmd), out.status, String::from_utf8_lossy(&out.stderr).trim());
     }
     Ok(String::from_utf8(out.stdout)?)
 }

@@ -15,9 +15,7 @@ pub fn spinner(message: impl Into<String>) -> ProgressBar {
         return ProgressBar::hidden();
     }
     bar.set_style(
-        ProgressStyle::with_template("  {spinner} {prefix} {elapsed:>4} {wide_msg}")
-            .unwrap()
-            .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ "),
+        ProgressStyle::with_template("  {spinner} {prefix} {elapsed:>4} {wide_msg}").unwrap().tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ "),
     );
     bar.set_prefix(message);
     bar.enable_steady_tick(Duration::from_millis(120));

@@ -196,7 +196,9 @@ fn a_budget_below_the_real_size_fails_verify_budgets_with_the_table() {
     let out = f.xtask(&["verify-budgets", "--only", "images"], None);
     assert!(!out.status.success(), "verify-budgets must fail");
     let table = String::from_utf8_lossy(&out.stdout);
-    let line = |name: &str| table.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("no row {name}:\n{table}")).to_owned();
+    let line = |name: &str| {
+        table.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("no row {name}:\n{table}")).to_owned()
+    };
     assert!(line("image size: other").contains('✗'), "{table}");
     assert!(line("image size: base").contains('✓'), "{table}");
     assert!(line("build time: base").contains('✓'), "{table}");
@@ -205,7 +207,6 @@ fn a_budget_below_the_real_size_fails_verify_budgets_with_the_table() {
     assert_eq!(report["outcome"], "failed");
     assert_eq!(report["budgets"].as_array().unwrap().len(), 3);
 }
-
 
 /// Recording stand-ins for `minikube`, `kubectl` and `helm` (one script): each command line is
 /// appended to the returned log; answers are just enough for `up`, `status` and `down`.
@@ -251,7 +252,6 @@ exit 0
     (path, log)
 }
 
-
 #[test]
 #[ignore = "needs a Docker engine: run by `cargo xtask test --tier images`"]
 fn up_on_minikube_through_recording_standins_is_idempotent() {
@@ -280,18 +280,32 @@ fn up_on_minikube_through_recording_standins_is_idempotent() {
     );
     assert!(upgrade.ends_with("--wait --timeout 300s"), "{upgrade}");
     assert!(
-        lines.iter().any(|l| l.starts_with("kubectl --context minikube rollout status deployment.apps/fixture-web -n fixture --timeout=")),
+        lines.iter().any(|l| l.starts_with(
+            "kubectl --context minikube rollout status deployment.apps/fixture-web -n fixture --timeout="
+        )),
         "{first}"
     );
     assert!(!first.contains("kind load") && !first.contains("image load"), "minikube loads nothing: {first}");
     // The generated values carry the app image's content-hash tag.
     let generated: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(f.dir.join("target/xtask/values-minikube.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(f.dir.join("target/xtask/values-minikube.json")).unwrap())
+            .unwrap();
     let built = f.report("up");
     let app = built["images"].as_array().unwrap().iter().find(|i| i["key"] == "app").unwrap();
-    assert_eq!(format!("{}:{}", generated["app"]["image"]["repository"].as_str().unwrap(), generated["app"]["image"]["tag"].as_str().unwrap()), app["reference"].as_str().unwrap());
+    assert_eq!(
+        format!(
+            "{}:{}",
+            generated["app"]["image"]["repository"].as_str().unwrap(),
+            generated["app"]["image"]["tag"].as_str().unwrap()
+        ),
+        app["reference"].as_str().unwrap()
+    );
     // The secrets file helm read is gone.
-    assert!(std::fs::read_dir(f.dir.join("target/xtask")).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with("secrets-")));
+    assert!(std::fs::read_dir(f.dir.join("target/xtask")).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with("secrets-")));
 
     // Second `up`, nothing changed: no build, no helm upgrade.
     std::fs::write(&log, "").unwrap();
@@ -308,7 +322,12 @@ fn up_on_minikube_through_recording_standins_is_idempotent() {
     assert!(out.status.success());
     let status = String::from_utf8_lossy(&out.stdout);
     assert!(status.contains("release fixture in fixture: revision 1, deployed"), "{status}");
-    assert!(status.lines().any(|l| l.contains(&format!("{}-app:", f.prefix)) && l.contains("built") && l.contains("not running")), "{status}");
+    assert!(
+        status
+            .lines()
+            .any(|l| l.contains(&format!("{}-app:", f.prefix)) && l.contains("built") && l.contains("not running")),
+        "{status}"
+    );
 
     // `down --images`: uninstall, delete the namespace `up` created, remove this project's images
     // (and no one else's: the filter is by this infra.toml's repositories).
@@ -353,7 +372,11 @@ fn generated_values_render_with_the_real_chart() {
     let _ = std::fs::remove_dir_all(&dir);
     let manifests = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(manifests.contains("image: \"todo-backend:0123456789ab\"") || manifests.contains("image: todo-backend:0123456789ab"), "{manifests}");
+    assert!(
+        manifests.contains("image: \"todo-backend:0123456789ab\"")
+            || manifests.contains("image: todo-backend:0123456789ab"),
+        "{manifests}"
+    );
     assert!(manifests.contains("todo-frontend:ba9876543210"));
     assert!(manifests.contains("name: todo-chatbot-frontend"), "the entrypoint Service of infra.toml exists");
     assert!(manifests.contains("name: todo-chatbot-backend"));
@@ -384,13 +407,23 @@ fn up_on_a_kube_environment_loads_what_the_node_lacks_with_the_load_command() {
     assert!(out.status.success());
     let recorded = std::fs::read_to_string(&log).unwrap();
     let kubeconfig = f.dir.join("kubeconfig");
-    assert!(recorded.contains(&format!("kubectl --kubeconfig {} get nodes -o jsonpath=", kubeconfig.display())), "{recorded}");
+    assert!(
+        recorded.contains(&format!("kubectl --kubeconfig {} get nodes -o jsonpath=", kubeconfig.display())),
+        "{recorded}"
+    );
     let load = recorded.lines().find(|l| l.starts_with("load ")).expect("the load command ran");
     let report = f.report("up");
-    let refs: Vec<&str> = report["images"].as_array().unwrap().iter().map(|i| i["reference"].as_str().unwrap()).collect();
+    let refs: Vec<&str> =
+        report["images"].as_array().unwrap().iter().map(|i| i["reference"].as_str().unwrap()).collect();
     assert_eq!(load, format!("load {} {extra}", refs.join(" ")), "all images, ours then the extra ones, in one run");
     assert!(report["images"].as_array().unwrap().iter().all(|i| i["loaded"] == true));
     // Port-forward is how this environment is reached.
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains(&format!("kubectl --kubeconfig {} -n fixture port-forward svc/fixture-web 3000:3000", kubeconfig.display())), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "kubectl --kubeconfig {} -n fixture port-forward svc/fixture-web 3000:3000",
+            kubeconfig.display()
+        )),
+        "{stdout}"
+    );
 }

@@ -18,9 +18,9 @@ use super::{median, Ctx, LoadPoint, Results};
 use crate::{
     cmd::test::{docker_answers, npm_ci_if_stale, uv},
     config,
-    report::State,
     postgres::{free_port, Postgres},
     process::{self, GroupChild},
+    report::State,
 };
 
 pub const USERS: usize = 100;
@@ -286,7 +286,9 @@ pub fn chat(ctx: &mut Ctx, results: &mut Results) -> Result<()> {
     }
     eprintln!(
         "    {} turns: p50 {:.1} ms, p95 {:.1} ms, {:.1} turns/s",
-        summary["turns"], summary["p50_ms"].as_f64().unwrap_or(0.0), summary["p95_ms"].as_f64().unwrap_or(0.0),
+        summary["turns"],
+        summary["p50_ms"].as_f64().unwrap_or(0.0),
+        summary["p95_ms"].as_f64().unwrap_or(0.0),
         summary["turns_per_second"].as_f64().unwrap_or(0.0)
     );
     Ok(())

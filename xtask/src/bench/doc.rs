@@ -311,7 +311,8 @@ fn api_tables(out: &mut String, r: &Results) {
         );
         for op in OPS {
             for clients in CLIENTS {
-                let (Some(b), Some(c)) = (r.point("backend", workers, op, clients), r.point("ceiling", workers, op, clients))
+                let (Some(b), Some(c)) =
+                    (r.point("backend", workers, op, clients), r.point("ceiling", workers, op, clients))
                 else {
                     continue;
                 };
@@ -350,17 +351,37 @@ const OTHER_ROWS: &[(&str, &[Cell], &str)] = &[
     ("chat turn, offline assistant, {chat} conversations at once: p50", &[("chat.p50_ms", "ms", 1)], ""),
     ("chat turn: p95", &[("chat.p95_ms", "ms", 1)], ""),
     ("chat turns per second (1 worker)", &[("chat.turns_per_second", "", 1)], ""),
-    ("backend process start → /ready 200 (median): wall / CPU", &[("startup.backend_s", "s", 2), ("startup.backend_cpu_s", "CPU s", 2)], ""),
-    ("backend container (`docker run`, last image built here) → /ready 200 (median)", &[("startup.backend_container_s", "s", 2)], "startup.backend_container"),
-    ("frontend standalone server start → /api/ready 200 (median): wall / CPU", &[("startup.frontend_s", "s", 2), ("startup.frontend_cpu_s", "CPU s", 2)], ""),
+    (
+        "backend process start → /ready 200 (median): wall / CPU",
+        &[("startup.backend_s", "s", 2), ("startup.backend_cpu_s", "CPU s", 2)],
+        "",
+    ),
+    (
+        "backend container (`docker run`, last image built here) → /ready 200 (median)",
+        &[("startup.backend_container_s", "s", 2)],
+        "startup.backend_container",
+    ),
+    (
+        "frontend standalone server start → /api/ready 200 (median): wall / CPU",
+        &[("startup.frontend_s", "s", 2), ("startup.frontend_cpu_s", "CPU s", 2)],
+        "",
+    ),
     ("`cargo xtask plan` wall time (median)", &[("pipeline.plan_s", "s", 2)], ""),
     ("no-op `cargo xtask build` wall time", &[("pipeline.noop_build_s", "s", 2)], ""),
     ("no-op `cargo xtask up` wall time", &[("pipeline.noop_up_s", "s", 2)], "pipeline.noop_up"),
-    ("rebuild after one backend file changed (`build`)", &[("pipeline.rebuild_one_file_s", "s", 1)], "pipeline.rebuilt"),
+    (
+        "rebuild after one backend file changed (`build`)",
+        &[("pipeline.rebuild_one_file_s", "s", 1)],
+        "pipeline.rebuilt",
+    ),
     ("context hashing: ours", &[("pipeline.hash_mb_s", "MB/s", 0)], "pipeline.hashed"),
     ("context hashing: `sha256sum` on the same files", &[("pipeline.sha256sum_mb_s", "MB/s", 0)], ""),
     ("backend image: size / build time", &[("image.backend.size_mb", "MB", 0), ("image.backend.build_s", "s", 0)], ""),
-    ("frontend image: size / build time", &[("image.frontend.size_mb", "MB", 0), ("image.frontend.build_s", "s", 0)], ""),
+    (
+        "frontend image: size / build time",
+        &[("image.frontend.size_mb", "MB", 0), ("image.frontend.build_s", "s", 0)],
+        "",
+    ),
     ("last `helm upgrade --install` → all pods Ready", &[("deploy.seconds", "s", 0)], "deploy"),
 ];
 

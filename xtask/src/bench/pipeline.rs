@@ -126,7 +126,9 @@ fn hashing(ctx: &Ctx, results: &mut Results) -> Result<()> {
     results.set("pipeline.hash_mb", mb);
     results.set("pipeline.hash_mb_s", mb / ours);
     results.set("pipeline.sha256sum_mb_s", mb / theirs);
-    results.facts.insert("pipeline.hashed".into(), format!("{mb:.2} MB in {files} files, best of {rounds} alternating rounds"));
+    results
+        .facts
+        .insert("pipeline.hashed".into(), format!("{mb:.2} MB in {files} files, best of {rounds} alternating rounds"));
     Ok(())
 }
 
@@ -254,7 +256,10 @@ pub fn deployment(root: &Utf8Path, config_path: &Utf8Path, results: &mut Results
         Some((env, deploy)) => {
             results.set("deploy.seconds", deploy.deploy_seconds);
             results.set("deploy.revision", deploy.revision as f64);
-            results.facts.insert("deploy".into(), format!("environment `{env}`, revision {}, {}", deploy.revision, deploy.deployed_at));
+            results.facts.insert(
+                "deploy".into(),
+                format!("environment `{env}`, revision {}, {}", deploy.revision, deploy.deployed_at),
+            );
         }
         None => {
             results.unmeasured.insert(

@@ -158,10 +158,8 @@ fn docker_build(config: &Config, docker: &Docker, image: &Image, plan: &ImagePla
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let bar = spinner(format!("building {}", image.key));
     let mut child = process::spawn_group(&mut cmd)?;
-    let pipes: Vec<Box<dyn Read + Send>> = vec![
-        Box::new(child.child.stdout.take().unwrap()),
-        Box::new(child.child.stderr.take().unwrap()),
-    ];
+    let pipes: Vec<Box<dyn Read + Send>> =
+        vec![Box::new(child.child.stdout.take().unwrap()), Box::new(child.child.stderr.take().unwrap())];
     let readers: Vec<_> = pipes
         .into_iter()
         .map(|pipe| {

@@ -15,11 +15,11 @@ use anyhow::{bail, Context, Result};
 use camino::Utf8Path;
 
 use crate::{
+    cmd::test::{npm_ci_if_stale, uv},
     dotenv,
     flags::DevArgs,
     process::{self, GroupChild},
     project_root,
-    cmd::test::{npm_ci_if_stale, uv},
 };
 
 pub fn run(args: &DevArgs) -> Result<ExitCode> {
@@ -84,9 +84,8 @@ pub fn run(args: &DevArgs) -> Result<ExitCode> {
         if process::interrupted() {
             break ExitCode::SUCCESS;
         }
-        if let Some((name, status)) = children
-            .iter_mut()
-            .find_map(|(name, child)| child.try_wait().ok().flatten().map(|s| (*name, s)))
+        if let Some((name, status)) =
+            children.iter_mut().find_map(|(name, child)| child.try_wait().ok().flatten().map(|s| (*name, s)))
         {
             eprintln!("\n{name} exited ({status}); stopping the other one");
             break ExitCode::FAILURE;

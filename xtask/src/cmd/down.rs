@@ -7,13 +7,7 @@ use anyhow::Result;
 use camino::Utf8Path;
 
 use crate::{
-    cluster::Cluster,
-    cmd::up::MANAGED_BY,
-    config,
-    docker::Docker,
-    flags::DownArgs,
-    process,
-    progress::spinner,
+    cluster::Cluster, cmd::up::MANAGED_BY, config, docker::Docker, flags::DownArgs, process, progress::spinner,
     report::State,
 };
 
@@ -37,7 +31,13 @@ pub fn run(config_path: &Utf8Path, args: &DownArgs) -> Result<ExitCode> {
         let ours = ns["metadata"]["labels"][MANAGED_BY.0] == MANAGED_BY.1;
         if ours {
             let bar = spinner(format!("deleting namespace {}", release.namespace));
-            let result = process::read(cluster.kubectl().args(["delete", "namespace", &release.namespace, "--wait=true", "--timeout=5m"]));
+            let result = process::read(cluster.kubectl().args([
+                "delete",
+                "namespace",
+                &release.namespace,
+                "--wait=true",
+                "--timeout=5m",
+            ]));
             bar.finish_and_clear();
             result?;
             eprintln!("namespace {}: deleted (created by `cargo xtask up`)", release.namespace);

@@ -103,7 +103,9 @@ fn release_change(config: &Config, env: &Environment, plans: &[ImagePlan]) -> St
     let Some((revision, status)) = status else { return format!("{name}: install (not installed yet)") };
     let deployed = match up::deployed_values(&cluster) {
         Ok(values) => values,
-        Err(err) => return format!("{name}: revision {revision} ({status}); cannot read its values: {}", first_line(&err)),
+        Err(err) => {
+            return format!("{name}: revision {revision} ({status}); cannot read its values: {}", first_line(&err))
+        }
     };
     let mut changes = Vec::new();
     for p in plans {

@@ -22,7 +22,9 @@ pub fn run(config_path: &Utf8Path, args: &EnvArgs) -> Result<ExitCode> {
     let release = &config.release;
     cluster.preflight()?;
     match cluster.release_status()? {
-        Some((revision, status)) => println!("release {} in {}: revision {revision}, {status}", release.name, release.namespace),
+        Some((revision, status)) => {
+            println!("release {} in {}: revision {revision}, {status}", release.name, release.namespace)
+        }
         None => println!("release {} in {}: not installed", release.name, release.namespace),
     }
     let pods = cluster.pods()?;
@@ -65,7 +67,9 @@ pub fn run(config_path: &Utf8Path, args: &EnvArgs) -> Result<ExitCode> {
         let name = &image.name;
         let deployed: Vec<&String> = running
             .iter()
-            .filter(|r| r.strip_prefix("docker.io/library/").unwrap_or(r).rsplit_once(':').is_some_and(|(n, _)| n == name))
+            .filter(|r| {
+                r.strip_prefix("docker.io/library/").unwrap_or(r).rsplit_once(':').is_some_and(|(n, _)| n == name)
+            })
             .collect();
         let verdict = if deployed.is_empty() {
             "not running".to_owned()

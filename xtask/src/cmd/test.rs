@@ -100,11 +100,7 @@ pub fn run(args: &TestArgs) -> Result<ExitCode> {
                         }
                     }
                     Err(err) => {
-                        let reason = if process::interrupted() {
-                            "interrupted".to_owned()
-                        } else {
-                            format!("{err:#}")
-                        };
+                        let reason = if process::interrupted() { "interrupted".to_owned() } else { format!("{err:#}") };
                         eprintln!("    failed: {reason}");
                         ("failed", reason, seconds)
                     }
@@ -156,10 +152,7 @@ fn summary(results: &[TierResult]) -> String {
     let count = |what| results.iter().filter(|r| r.result == what).count();
     let (passed, failed, skipped) = (count("passed"), count("failed"), count("skipped"));
     let verdict = if failed > 0 || process::interrupted() { "FAILED" } else { "ok" };
-    let _ = writeln!(
-        out,
-        "\ntest result: {verdict}. {passed} passed; {failed} failed; {skipped} skipped"
-    );
+    let _ = writeln!(out, "\ntest result: {verdict}. {passed} passed; {failed} failed; {skipped} skipped");
     out
 }
 
@@ -167,8 +160,7 @@ fn write_report(results: &[TierResult]) -> Result<()> {
     let dir = project_root().join("target/xtask");
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("test.json");
-    std::fs::write(&path, serde_json::to_string_pretty(results)?)
-        .with_context(|| format!("cannot write {path}"))
+    std::fs::write(&path, serde_json::to_string_pretty(results)?).with_context(|| format!("cannot write {path}"))
 }
 
 fn missing(ctx: &Ctx, path: &str) -> Option<Outcome> {
@@ -210,9 +202,7 @@ fn frontend_e2e(ctx: &mut Ctx) -> Result<Outcome> {
     }
     if !Utf8Path::new(CHROMIUM).exists() {
         if !process::is_root() {
-            return Ok(Outcome::Skipped(format!(
-                "{CHROMIUM} not found: `sudo apt-get install -y chromium`"
-            )));
+            return Ok(Outcome::Skipped(format!("{CHROMIUM} not found: `sudo apt-get install -y chromium`")));
         }
         eprintln!("    {CHROMIUM} not found: installing it with `apt-get install -y chromium`");
         process::run(

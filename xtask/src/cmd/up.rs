@@ -55,26 +55,30 @@ fn up(config: &Config, env: &Environment, report: &mut Report) -> Result<()> {
     let fingerprint = fingerprint(config, env, &values, &secrets)?;
     let mut state = State::load(&config.root)?;
     let release = &config.release;
-    let mut release_report = ReleaseReport {
-        name: release.name.clone(),
-        namespace: release.namespace.clone(),
-        ..ReleaseReport::default()
-    };
+    let mut release_report =
+        ReleaseReport { name: release.name.clone(), namespace: release.namespace.clone(), ..ReleaseReport::default() };
     let unchanged = match (state.deploys.get(&env.name), cluster.release_status()?) {
         (Some(record), Some((revision, status))) => {
-            record.fingerprint == fingerprint && record.revision == revision && status == "deployed" && all_ready(&cluster)?
+            record.fingerprint == fingerprint
+                && record.revision == revision
+                && status == "deployed"
+                && all_ready(&cluster)?
         }
         _ => false,
     };
     if unchanged {
         let record = &state.deploys[&env.name];
-        eprintln!("release {}: unchanged since revision {} (chart, values, images and secrets), all pods ready", release.name, record.revision);
+        eprintln!(
+            "release {}: unchanged since revision {} (chart, values, images and secrets), all pods ready",
+            release.name, record.revision
+        );
         release_report.action = "unchanged".into();
         release_report.revision = Some(record.revision);
     } else {
         ensure_namespace(&cluster)?;
         let seconds = deploy(config, &cluster, &values, &secrets)?;
-        let (revision, _) = cluster.release_status()?.context("the release is missing right after helm installed it")?;
+        let (revision, _) =
+            cluster.release_status()?.context("the release is missing right after helm installed it")?;
         eprintln!("release {}: revision {revision} ready in {seconds:.1}s", release.name);
         state = State::load(&config.root)?;
         state.deploys.insert(
@@ -115,7 +119,8 @@ fn load_missing(cluster: &Cluster<'_>, docker: &Docker, plans: &[ImagePlan], rep
             let bar = spinner(format!("docker pull {image}"));
             let result = process::read(docker.command().args(["pull", image]));
             bar.finish_and_clear();
-            result.with_context(|| format!("the chart runs {image}, which is neither in {} nor pullable", docker.name))?;
+            result
+                .with_context(|| format!("the chart runs {image}, which is neither in {} nor pullable", docker.name))?;
         }
     }
     let bar = spinner(format!("loading {} into the cluster", missing.join(", ")));
@@ -129,7 +134,8 @@ fn load_missing(cluster: &Cluster<'_>, docker: &Docker, plans: &[ImagePlan], rep
 /// Helm values from the environment / .env for `release.secrets`, or `existingSecret`.
 pub fn secret_values(config: &Config, env: &Environment) -> Result<Value> {
     let dotenv = dotenv::load(&config.root.join(".env"))?;
-    let lookup = |var: &str| std::env::var(var).ok().or_else(|| dotenv.iter().find(|(k, _)| k == var).map(|(_, v)| v.clone()));
+    let lookup =
+        |var: &str| std::env::var(var).ok().or_else(|| dotenv.iter().find(|(k, _)| k == var).map(|(_, v)| v.clone()));
     secrets_from(config, env, &lookup)
 }
 
@@ -247,8 +253,11 @@ fn deploy(config: &Config, cluster: &Cluster<'_>, values: &Value, secrets: &Valu
     for file in &cluster.env.values {
         helm.args(["--values", file.as_str()]);
     }
-    helm.args(["--values", values_file.as_str(), "--values", secrets_file.0.as_str()])
-        .args(["--wait", "--timeout", &format!("{}s", release.timeout_seconds)]);
+    helm.args(["--values", values_file.as_str(), "--values", secrets_file.0.as_str()]).args([
+        "--wait",
+        "--timeout",
+        &format!("{}s", release.timeout_seconds),
+    ]);
     let bar = spinner(format!("helm upgrade --install {} (waiting for the pods)", release.name));
     let result = process::read(&mut helm);
     bar.finish_and_clear();
@@ -259,11 +268,27 @@ fn deploy(config: &Config, cluster: &Cluster<'_>, values: &Value, secrets: &Valu
         )
     })?;
     let selector = format!("app.kubernetes.io/instance={}", release.name);
-    let names = process::read(cluster.kubectl().args(["get", "deployments", "-n", &release.namespace, "-l", &selector, "-o", "name"]))?;
+    let names = process::read(cluster.kubectl().args([
+        "get",
+        "deployments",
+        "-n",
+        &release.namespace,
+        "-l",
+        &selector,
+        "-o",
+        "name",
+    ]))?;
     for name in names.lines() {
         let left = deadline.saturating_duration_since(Instant::now()).as_secs().max(1);
-        process::read(cluster.kubectl().args(["rollout", "status", name, "-n", &release.namespace, &format!("--timeout={left}s")]))
-            .with_context(|| format!("{name} did not finish rolling out before the deadline"))?;
+        process::read(cluster.kubectl().args([
+            "rollout",
+            "status",
+            name,
+            "-n",
+            &release.namespace,
+            &format!("--timeout={left}s"),
+        ]))
+        .with_context(|| format!("{name} did not finish rolling out before the deadline"))?;
     }
     Ok(start.elapsed().as_secs_f64())
 }
@@ -338,7 +363,10 @@ mod tests {
         insert_path(&mut values, "backend.image.repository", json!("todo-backend"));
         insert_path(&mut values, "backend.image.tag", json!("abc"));
         insert_path(&mut values, "postgresql.enabled", json!(true));
-        assert_eq!(values, json!({"backend": {"image": {"repository": "todo-backend", "tag": "abc"}}, "postgresql": {"enabled": true}}));
+        assert_eq!(
+            values,
+            json!({"backend": {"image": {"repository": "todo-backend", "tag": "abc"}}, "postgresql": {"enabled": true}})
+        );
         assert_eq!(lookup(&values, "backend.image.tag"), Some(&json!("abc")));
         assert_eq!(lookup(&values, "frontend.image.tag"), None);
     }
@@ -349,7 +377,12 @@ mod tests {
         let kube = config.environment(Some("kube")).unwrap();
         let none = |_: &str| None;
         let err = secrets_from(&config, kube, &none).unwrap_err().to_string();
-        assert!(err.starts_with("environment `kube` needs BETTER_AUTH_SECRET, DATABASE_URL: export BETTER_AUTH_SECRET=… DATABASE_URL=…"), "{err}");
+        assert!(
+            err.starts_with(
+                "environment `kube` needs BETTER_AUTH_SECRET, DATABASE_URL: export BETTER_AUTH_SECRET=… DATABASE_URL=…"
+            ),
+            "{err}"
+        );
         assert!(err.contains("openssl rand -base64 32"), "{err}");
         let set = |var: &str| (var != "OPENAI_API_KEY").then(|| format!("value-of-{var}"));
         assert_eq!(

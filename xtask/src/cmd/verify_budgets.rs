@@ -46,7 +46,13 @@ pub fn run(config_path: &Utf8Path, args: &VerifyArgs) -> Result<ExitCode> {
     result.or(Ok(ExitCode::FAILURE))
 }
 
-pub fn row(budget: impl Into<String>, measured: Option<f64>, limit: f64, unit: &str, note: impl Into<String>) -> BudgetRow {
+pub fn row(
+    budget: impl Into<String>,
+    measured: Option<f64>,
+    limit: f64,
+    unit: &str,
+    note: impl Into<String>,
+) -> BudgetRow {
     let mut note = note.into();
     let ok = measured.is_some_and(|m| m <= limit);
     if measured.is_none() && note.is_empty() {
@@ -59,7 +65,13 @@ pub fn table(rows: &[BudgetRow]) -> String {
     let width = rows.iter().map(|r| r.budget.chars().count()).max().unwrap_or(6).max(6);
     let mut out = format!("  {:<width$}  {:>12}  {:>12}     \n", "budget", "measured", "limit");
     for r in rows {
-        let fmt = |v: f64| if v >= 100.0 || v.fract() == 0.0 { format!("{v:.0} {}", r.unit) } else { format!("{v:.2} {}", r.unit) };
+        let fmt = |v: f64| {
+            if v >= 100.0 || v.fract() == 0.0 {
+                format!("{v:.0} {}", r.unit)
+            } else {
+                format!("{v:.2} {}", r.unit)
+            }
+        };
         let measured = r.measured.map_or("–".to_owned(), fmt);
         let mark = if r.ok { "✓" } else { "✗" };
         let note = if r.note.is_empty() { String::new() } else { format!("  {}", r.note) };
@@ -96,7 +108,8 @@ fn image_rows(config: &Config, state: &State) -> Result<Vec<BudgetRow>> {
             rows.push(row(format!("image size: {}", image.key), size, limit, "MB", note));
         }
         if let Some(limit) = image.budgets.build_seconds {
-            let seconds = measured.and_then(|m| m.build_seconds.or_else(|| state.builds.get(&m.reference).map(|b| b.seconds)));
+            let seconds =
+                measured.and_then(|m| m.build_seconds.or_else(|| state.builds.get(&m.reference).map(|b| b.seconds)));
             let note = match (measured, seconds) {
                 (None, _) => hint.clone(),
                 (Some(_), None) => format!("built elsewhere: `cargo xtask build --force {}` measures it", image.key),
@@ -127,10 +140,9 @@ fn release_rows(config: &Config, env: &Environment, state: &State) -> Vec<Budget
     }
     if let Err(err) = cluster.preflight() {
         let note = format!("cluster unreachable: {}", format!("{err:#}").lines().next().unwrap_or(""));
-        for (name, limit, unit) in [
-            ("pod ready", budgets.pod_ready_seconds, "s"),
-            ("p95 latency", budgets.p95_latency_ms, "ms"),
-        ] {
+        for (name, limit, unit) in
+            [("pod ready", budgets.pod_ready_seconds, "s"), ("p95 latency", budgets.p95_latency_ms, "ms")]
+        {
             if let Some(limit) = limit {
                 rows.push(row(name, None, limit, unit, note.clone()));
             }
@@ -148,7 +160,13 @@ fn release_rows(config: &Config, env: &Environment, state: &State) -> Vec<Budget
         for pod in &pods {
             let name = pod["metadata"]["name"].as_str().unwrap_or("?");
             let seconds = pod_ready_seconds(pod);
-            rows.push(row(format!("pod ready: {name}"), seconds, limit, "s", if seconds.is_none() { "not ready" } else { "" }));
+            rows.push(row(
+                format!("pod ready: {name}"),
+                seconds,
+                limit,
+                "s",
+                if seconds.is_none() { "not ready" } else { "" },
+            ));
         }
     }
     if let Some(limit) = budgets.p95_latency_ms {
@@ -161,7 +179,9 @@ fn release_rows(config: &Config, env: &Environment, state: &State) -> Vec<Budget
                     r.ok = false;
                     rows.push(r);
                 }
-                Err(err) => rows.push(row(name, None, limit, "ms", format!("{err:#}").lines().next().unwrap_or("").to_owned())),
+                Err(err) => {
+                    rows.push(row(name, None, limit, "ms", format!("{err:#}").lines().next().unwrap_or("").to_owned()))
+                }
             }
         }
     }
@@ -169,7 +189,9 @@ fn release_rows(config: &Config, env: &Environment, state: &State) -> Vec<Budget
         let (cpu, memory) = total_limits(&pods);
         match capacity(&cluster, env) {
             // Nothing running fits anything: that measures nothing.
-            _ if pods.is_empty() => rows.push(row("limits fit the cluster", None, 100.0, "%", "no pods: is the release installed?")),
+            _ if pods.is_empty() => {
+                rows.push(row("limits fit the cluster", None, 100.0, "%", "no pods: is the release installed?"))
+            }
             Ok((cap, source)) => {
                 rows.push(row(format!("CPU limits ({source})"), Some(cpu), cap.cpu, "CPU", ""));
                 rows.push(row(format!("memory limits ({source})"), Some(memory / 1e6), cap.memory_mb, "MB", ""));
@@ -183,11 +205,10 @@ fn release_rows(config: &Config, env: &Environment, state: &State) -> Vec<Budget
 /// Seconds from the pod's start to its Ready condition.
 pub fn pod_ready_seconds(pod: &Value) -> Option<f64> {
     let started = pod["status"]["startTime"].as_str().or(pod["metadata"]["creationTimestamp"].as_str())?;
-    let ready = pod["status"]["conditions"]
-        .as_array()?
-        .iter()
-        .find(|c| c["type"] == "Ready" && c["status"] == "True")?["lastTransitionTime"]
-        .as_str()?;
+    let ready =
+        pod["status"]["conditions"].as_array()?.iter().find(|c| c["type"] == "Ready" && c["status"] == "True")?
+            ["lastTransitionTime"]
+            .as_str()?;
     Some((parse_time(ready)? - parse_time(started)?) as f64)
 }
 
@@ -242,15 +263,29 @@ pub fn percentile(samples: &mut [f64], p: f64) -> f64 {
 /// run one at a time before the others, so a pod needs the larger of the two.
 pub fn total_limits(pods: &[Value]) -> (f64, f64) {
     let sum = |containers: &Value, key: &str, parse: fn(&str) -> Option<f64>, max: bool| -> f64 {
-        let values = containers.as_array().into_iter().flatten().filter_map(|c| c["resources"]["limits"][key].as_str().and_then(parse));
-        if max { values.fold(0.0, f64::max) } else { values.sum() }
+        let values = containers
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["resources"]["limits"][key].as_str().and_then(parse));
+        if max {
+            values.fold(0.0, f64::max)
+        } else {
+            values.sum()
+        }
     };
     let mut cpu = 0.0;
     let mut memory = 0.0;
     for pod in pods.iter().filter(|p| p["status"]["phase"] != "Succeeded" && p["status"]["phase"] != "Failed") {
         let spec = &pod["spec"];
-        cpu += sum(&spec["containers"], "cpu", parse_cpu, false).max(sum(&spec["initContainers"], "cpu", parse_cpu, true));
-        memory += sum(&spec["containers"], "memory", parse_bytes, false).max(sum(&spec["initContainers"], "memory", parse_bytes, true));
+        cpu +=
+            sum(&spec["containers"], "cpu", parse_cpu, false).max(sum(&spec["initContainers"], "cpu", parse_cpu, true));
+        memory += sum(&spec["containers"], "memory", parse_bytes, false).max(sum(
+            &spec["initContainers"],
+            "memory",
+            parse_bytes,
+            true,
+        ));
     }
     (cpu, memory)
 }
@@ -264,8 +299,18 @@ pub fn parse_cpu(q: &str) -> Option<f64> {
 
 pub fn parse_bytes(q: &str) -> Option<f64> {
     const UNITS: [(&str, f64); 12] = [
-        ("Ki", 1024.0), ("Mi", 1048576.0), ("Gi", 1073741824.0), ("Ti", 1099511627776.0),
-        ("k", 1e3), ("M", 1e6), ("G", 1e9), ("T", 1e12), ("m", 1e-3), ("Pi", 1125899906842624.0), ("P", 1e15), ("E", 1e18),
+        ("Ki", 1024.0),
+        ("Mi", 1048576.0),
+        ("Gi", 1073741824.0),
+        ("Ti", 1099511627776.0),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+        ("m", 1e-3),
+        ("Pi", 1125899906842624.0),
+        ("P", 1e15),
+        ("E", 1e18),
     ];
     for (suffix, factor) in UNITS {
         if let Some(n) = q.strip_suffix(suffix) {
@@ -306,7 +351,10 @@ mod tests {
 
     #[test]
     fn table_shows_measured_limit_and_mark() {
-        let text = table(&[row("image size: backend", Some(512.3), 200.0, "MB", "todo-backend:abc"), row("build time: backend", Some(42.5), 300.0, "s", "")]);
+        let text = table(&[
+            row("image size: backend", Some(512.3), 200.0, "MB", "todo-backend:abc"),
+            row("build time: backend", Some(42.5), 300.0, "s", ""),
+        ]);
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[1].contains("512 MB") && lines[1].contains("200 MB") && lines[1].contains('✗'), "{text}");
         assert!(lines[2].contains("42.50 s") && lines[2].contains('✓'), "{text}");
