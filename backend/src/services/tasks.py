@@ -91,6 +91,8 @@ async def get_task(
     statement = select(Task).where(Task.id == task_id, Task.user_id == user_id)
     if for_update:
         statement = statement.with_for_update()
+    else:
+        await _single_statement(session)
     task = (await session.exec(statement)).first()
     if task is None:
         raise TaskNotFound(task_id)
@@ -202,9 +204,14 @@ async def set_completed(
 
 
 async def delete_task(session: AsyncSession, *, user_id: str, task_id: int) -> Task:
-    task = await get_task(session, user_id=user_id, task_id=task_id, for_update=True)
-    await session.delete(task)
+    await _single_statement(session)
+    statement = (
+        sa.delete(Task).where(col(Task.id) == task_id, col(Task.user_id) == user_id).returning(Task)
+    )
+    task = (await session.exec(statement)).scalars().first()
     await session.commit()
+    if task is None:
+        raise TaskNotFound(task_id)
     return task
 
 
