@@ -439,6 +439,31 @@ fn cluster_table(out: &mut String, r: &Results) {
 
 #[cfg(test)]
 mod tests {
+    use crate::{bench::Results, testutil::TempDir};
+
+    #[test]
+    fn pipeline_and_cluster_figures_reach_the_page() {
+        let mut r = Results::default();
+        for (key, value) in
+            [("pipeline.noop_up_s", 1.46), ("pipeline.noop_build_s", 0.52), ("pipeline.rebuild_one_file_s", 80.0)]
+        {
+            r.set(key, value);
+        }
+        r.facts.insert("pipeline.rebuilt".into(), "rebuilt: backend; skipped: frontend".into());
+        r.facts.insert("cluster".into(), "environment `local`, finished 2026-11-24T20:30:00Z".into());
+        r.cluster = vec![("helm upgrade (3 backend replicas, new tag)".into(), "44 s".into())];
+        r.unmeasured.insert("chat".into(), "not selected (--only)".into());
+        let page = super::render(&TempDir::new().path, &r);
+        assert!(page.contains("| no-op `cargo xtask up` (nothing changed) | – | < 2 s + cluster round-trips | 1.46 s, of which 0.52 s local work (a no-op `build`) | ✓ |"), "{page}");
+        assert!(page.contains(
+            "| rebuild after one backend file changed (`build`) | 80.0 s (rebuilt: backend; skipped: frontend) |"
+        ));
+        assert!(page.contains("| helm upgrade (3 backend replicas, new tag) | 44 s |"));
+        // A row with two figures, neither measured, says so once.
+        assert!(page.contains("| backend process start → /ready 200 (median): wall / CPU | not measured in this run |"));
+        assert!(page.contains("- `chat`: not selected (--only)"));
+    }
+
     #[test]
     fn thousands_separators() {
         assert_eq!(super::thousands(100), "100");
