@@ -11,6 +11,7 @@ verified token.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -122,7 +123,18 @@ async def agent_mcp_server(app: ASGIApp) -> InProcessMCPServer:
             server = InProcessMCPServer(state.mcp_server)
             await server.connect()
             setattr(state, IN_PROCESS_CLIENT_STATE, server)
+            _freeze_long_lived_objects()
     return server
+
+
+def _freeze_long_lived_objects() -> None:
+    """The first chat has just loaded the agent stack (the Agents SDK, the OpenAI types, the
+    MCP tools): hundreds of thousands of objects that live as long as the process. Left to the
+    garbage collector, each of its full passes walks all of them, a pause of a good part of a
+    second that stalls every conversation in flight; frozen, its passes see only what turns
+    allocate. (Measured: ~4 of ~31 CPU ms per turn, and those pauses set the p95.)"""
+    gc.collect()
+    gc.freeze()
 
 
 @asynccontextmanager
