@@ -79,7 +79,7 @@ def read_transcript(items: str | Sequence[Any]) -> Transcript:
 def read_tool_output(output: Any) -> tuple[Any, str | None]:
     """A tool's output as data, or the error text when it is not data.
 
-    MCP tools answer with text content holding JSON (FastMCP wraps a list as {"result": [...]});
+    MCP tools answer with text content holding JSON (some servers wrap a list as {"result": [...]});
     a failed call answers with the error message as plain text.
     """
     texts = _texts(output)
