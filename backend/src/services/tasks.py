@@ -6,6 +6,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -104,23 +105,25 @@ async def list_tasks(
 ) -> tuple[list[TaskRow], int]:
     """One page of the user's tasks (read-only rows with the task's columns) and how many
     match in all. One statement outside any transaction: a page and its total that agree."""
-    conditions = _filters(session, user_id=user_id, query=query)
-    page = (
-        sa.select(*_TASK_COLUMNS, sa.func.count().over().label(_TOTAL))
-        .where(*conditions)
-        .order_by(*_ordering(query))
-        .limit(min(query.limit, PAGE_MAX))
-        .offset(query.offset)
+    dialect = session.get_bind().dialect.name
+    values = _filter_values(dialect, user_id=user_id, query=query)
+    page, count = _list_statements(
+        dialect, frozenset(values), query.status, query.sort, _descending(query)
     )
     connection = await _single_statement(session)
-    rows = list((await connection.execute(page)).all())
+    rows = list(
+        (
+            await connection.execute(
+                page, {**values, "limit": min(query.limit, PAGE_MAX), "offset": query.offset}
+            )
+        ).all()
+    )
     if rows:
         return rows, rows[0][-1]
     if query.offset == 0:
         return rows, 0
     # Past the last page: the window counted no rows, so the total needs a query of its own.
-    total = await connection.scalar(sa.select(sa.func.count()).select_from(Task).where(*conditions))
-    return rows, total or 0
+    return rows, await connection.scalar(count, values) or 0
 
 
 async def _update_alone(
@@ -264,56 +267,96 @@ async def _spawn_next_occurrence(session: AsyncSession, task: Task) -> Task | No
 # Query building ------------------------------------------------------------------------------
 
 
-def _filters(
-    session: AsyncSession, *, user_id: str, query: TaskQuery
-) -> list[sa.ColumnElement[bool]]:
-    conditions: list[sa.ColumnElement[bool]] = [col(Task.user_id) == user_id]
-    if query.status is StatusFilter.PENDING:
-        conditions.append(col(Task.completed).is_(False))
-    elif query.status is StatusFilter.COMPLETED:
-        conditions.append(col(Task.completed).is_(True))
+def _filter_values(dialect: str, *, user_id: str, query: TaskQuery) -> dict[str, Any]:
+    """The values the list's filters compare with, by bound-parameter name; which names are
+    present (with the status and the sort) is the statement's shape."""
+    values: dict[str, Any] = {"user_id": user_id}
     if query.priority is not None:
-        conditions.append(col(Task.priority) == query.priority.value)
+        values["priority"] = query.priority.value
     if query.tag:
         try:
             tag = normalize_tags([query.tag])[0]
         except ValueError as exc:
             raise InvalidTag(str(exc)) from None
-        conditions.append(_has_tag(session, tag))
+        values["tag"] = [tag] if dialect == "postgresql" else tag
     if query.q and query.q.strip():
-        pattern = f"%{_escape_like(query.q.strip())}%"
+        values["pattern"] = f"%{_escape_like(query.q.strip())}%"
+    if query.due_before is not None:
+        values["due_before"] = query.due_before
+    if query.due_after is not None:
+        values["due_after"] = query.due_after
+    return values
+
+
+@lru_cache(maxsize=512)
+def _list_statements(
+    dialect: str,
+    names: frozenset[str],
+    status: StatusFilter,
+    sort: SortField,
+    descending: bool,
+) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """The page (with the total over it) and the count for one shape of list request, built
+    once: building SQLAlchemy statements costs more CPU than PostgreSQL spends running them."""
+    conditions: list[sa.ColumnElement[bool]] = [col(Task.user_id) == sa.bindparam("user_id")]
+    if status is StatusFilter.PENDING:
+        conditions.append(col(Task.completed).is_(False))
+    elif status is StatusFilter.COMPLETED:
+        conditions.append(col(Task.completed).is_(True))
+    if "priority" in names:
+        conditions.append(col(Task.priority) == sa.bindparam("priority"))
+    if "tag" in names:
+        conditions.append(_has_tag(dialect))
+    if "pattern" in names:
+        pattern = sa.bindparam("pattern", type_=sa.String())
         conditions.append(
             sa.or_(
                 col(Task.title).ilike(pattern, escape="\\"),
                 col(Task.description).ilike(pattern, escape="\\"),
             )
         )
-    if query.due_before is not None:
-        conditions.append(col(Task.due_at) < query.due_before)
-    if query.due_after is not None:
-        conditions.append(col(Task.due_at) >= query.due_after)
-    return conditions
+    due_type = Task.__table__.c.due_at.type  # type: ignore[attr-defined]
+    if "due_before" in names:
+        conditions.append(col(Task.due_at) < sa.bindparam("due_before", type_=due_type))
+    if "due_after" in names:
+        conditions.append(col(Task.due_at) >= sa.bindparam("due_after", type_=due_type))
+    page = (
+        sa.select(*_TASK_COLUMNS, sa.func.count().over().label(_TOTAL))
+        .where(*conditions)
+        .order_by(*_ordering(sort, descending))
+        .limit(sa.bindparam("limit", type_=sa.Integer()))
+        .offset(sa.bindparam("offset", type_=sa.Integer()))
+    )
+    count = sa.select(sa.func.count()).select_from(Task).where(*conditions)
+    return page, count
 
 
-def _has_tag(session: AsyncSession, tag: str) -> sa.ColumnElement[bool]:
-    if session.get_bind().dialect.name == "postgresql":
-        return sa.type_coerce(Task.tags, postgresql.JSONB).contains([tag])
+def _has_tag(dialect: str) -> sa.ColumnElement[bool]:
+    if dialect == "postgresql":
+        return sa.type_coerce(Task.tags, postgresql.JSONB).contains(
+            sa.bindparam("tag", type_=postgresql.JSONB())
+        )
     elements = sa.func.json_each(Task.tags).table_valued("value")
-    return sa.select(1).select_from(elements).where(elements.c.value == tag).exists()
+    return (
+        sa.select(1).select_from(elements).where(elements.c.value == sa.bindparam("tag")).exists()
+    )
 
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _ordering(query: TaskQuery) -> list[sa.ColumnElement[object]]:
-    descending = (query.order or DEFAULT_ORDER[query.sort]) is SortOrder.DESC
+def _descending(query: TaskQuery) -> bool:
+    return (query.order or DEFAULT_ORDER[query.sort]) is SortOrder.DESC
+
+
+def _ordering(sort: SortField, descending: bool) -> list[sa.ColumnElement[object]]:
     key: sa.ColumnElement[object]
-    if query.sort is SortField.DUE:
+    if sort is SortField.DUE:
         key = col(Task.due_at)
-    elif query.sort is SortField.PRIORITY:
+    elif sort is SortField.PRIORITY:
         key = sa.case({"low": 0, "medium": 1, "high": 2}, value=col(Task.priority), else_=1)
-    elif query.sort is SortField.TITLE:
+    elif sort is SortField.TITLE:
         key = sa.func.lower(col(Task.title))
     else:
         key = col(Task.created_at)
