@@ -132,23 +132,45 @@ async def _update_alone(
     user_id: str,
     task_id: int,
     values: dict[str, Any],
-    only_if: sa.ColumnElement[bool] | None = None,
+    toggle: bool = False,
+    only_if_not_recurring: bool = False,
 ) -> Task | None:
-    """Sets `values` (and `updated_at`) in one UPDATE … RETURNING outside a transaction; None
-    when no task of the user has that id (and satisfies `only_if`)."""
-    statement = (
-        sa.update(Task)
-        .where(col(Task.id) == task_id, col(Task.user_id) == user_id)
-        .values(**values, updated_at=utcnow())
-        .returning(Task)
-    )
-    if only_if is not None:
-        statement = statement.where(only_if)
+    """Sets `values` (and `updated_at`; `toggle` flips `completed`) in one UPDATE … RETURNING
+    outside a transaction; None when no task of the user has that id (and qualifies)."""
+    statement = _update_statement(frozenset(values), toggle, only_if_not_recurring)
+    params = {f"new_{name}": value for name, value in values.items()}
+    params |= {"the_id": task_id, "owner": user_id, "new_updated_at": utcnow()}
     await _single_statement(session)
-    task = (await session.exec(statement)).scalars().first()
+    task = (await session.exec(statement, params=params)).scalars().first()
     # Ends the autocommit use of the connection: a transaction that follows gets its own.
     await session.commit()
     return task
+
+
+@lru_cache(maxsize=256)
+def _update_statement(
+    names: frozenset[str], toggle: bool, only_if_not_recurring: bool
+) -> sa.Update:
+    """The UPDATE … RETURNING for one set of changed fields, built once (see _list_statements)."""
+    columns = Task.__table__.c  # type: ignore[attr-defined]
+    values: dict[str, Any] = {
+        name: sa.bindparam(f"new_{name}", type_=columns[name].type)
+        for name in (*names, "updated_at")
+    }
+    if toggle:
+        values["completed"] = sa.not_(col(Task.completed))
+    statement = (
+        sa.update(Task)
+        .where(
+            col(Task.id) == sa.bindparam("the_id", type_=sa.Integer()),
+            col(Task.user_id) == sa.bindparam("owner", type_=sa.String()),
+        )
+        .values(**values)
+        .returning(Task)
+    )
+    if only_if_not_recurring:
+        statement = statement.where(col(Task.recurrence) == Recurrence.NONE.value)
+    return statement
 
 
 async def _single_statement(session: AsyncSession) -> AsyncConnection:
@@ -191,8 +213,9 @@ async def set_completed(
         session,
         user_id=user_id,
         task_id=task_id,
-        values={"completed": sa.not_(col(Task.completed)) if completed is None else completed},
-        only_if=None if completed is False else col(Task.recurrence) == Recurrence.NONE.value,
+        values={} if completed is None else {"completed": completed},
+        toggle=completed is None,
+        only_if_not_recurring=completed is not False,
     )
     if task is not None:
         return task, None
