@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +15,8 @@ from agents.testing import ModelCall, ModelStep, ScriptedModel, assistant_messag
 from fastapi import FastAPI
 
 from src.api.routes import chat as chat_routes
+from src.mcp import client as mcp_client
+from src.services import tasks as task_service
 from tests.conftest import ChatClient, User, make_settings, running_app, script
 from tests.support.auth import IdentityProvider
 from tests.support.ui_stream import read_ui_stream
@@ -297,6 +300,23 @@ async def test_conversation_deleted_while_the_assistant_answers(
     assert response.status_code == 404
     assert "not found" in response.json()["detail"]
     assert (await client.get(user.url("/conversations"), headers=user.headers)).json() == []
+
+
+async def test_a_tool_that_hangs_fails_the_call_not_the_turn(
+    database_url: str, idp: IdentityProvider, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def hang(*_args: Any, **_kwargs: Any) -> None:
+        await asyncio.sleep(30)
+
+    monkeypatch.setattr(mcp_client, "TOOL_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(task_service, "list_tasks", hang)
+    async with running_app(make_settings(database_url, idp)) as (_, client):
+        started = asyncio.get_running_loop().time()
+        body = await ChatClient(client).reply(user, "what's left?")
+        assert asyncio.get_running_loop().time() - started < 10
+    assert body["response"].startswith("I couldn't list your tasks")
+    [call] = body["tool_calls"]
+    assert call["name"] == "list_tasks"
 
 
 async def test_chat_validation(client: httpx.AsyncClient, user: User) -> None:

@@ -27,6 +27,9 @@ from mcp import Client
 from src.mcp import IN_PROCESS_CLIENT_STATE
 from src.mcp.server import SERVER_NAME, acting_as
 
+# A tool call that takes longer (a database that stopped answering) fails, and the model says so.
+TOOL_TIMEOUT_SECONDS = 30.0
+
 
 class InProcessMCPServer(AgentMCPServer):
     """The app's MCP server as the Agents SDK sees it. The MCP client lives in a task of its
@@ -55,7 +58,8 @@ class InProcessMCPServer(AgentMCPServer):
 
         async def hold() -> None:
             try:
-                async with Client(self._server) as client:
+                connection = Client(self._server, read_timeout_seconds=TOOL_TIMEOUT_SECONDS)
+                async with connection as client:
                     self._client = client
                     self._tools = (await client.list_tools()).tools
                     self.agent_tools = [
