@@ -49,7 +49,7 @@ pub fn versions(root: &Utf8Path, python: Option<&Utf8Path>) -> Vec<(String, Stri
     if let Some(python) = python {
         out.push(("Python".into(), version_line(root, python.as_str(), &["--version"])));
         let packages = "import importlib.metadata as m; print(', '.join(f'{p} {m.version(p)}' for p in \
-                        ('fastapi', 'uvicorn', 'sqlalchemy', 'asyncpg', 'pydantic', 'openai-agents', 'fastmcp')))";
+                        ('fastapi', 'uvicorn', 'sqlalchemy', 'asyncpg', 'pydantic', 'openai-agents', 'mcp')))";
         out.push(("backend packages".into(), version_line(root, python.as_str(), &["-c", packages])));
     }
     let postgres = format!("{BIN_DIR}/postgres");
