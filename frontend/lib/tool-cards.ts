@@ -27,7 +27,7 @@ export function unwrapToolResult(value: unknown): unknown {
   if (isObject(value)) {
     if ("structuredContent" in value && value.structuredContent != null) {
       const structured = value.structuredContent;
-      // FastMCP wraps non-object results as {"result": ...}.
+      // The MCP server wraps non-object results as {"result": ...}.
       return isObject(structured) && Object.keys(structured).length === 1 && "result" in structured
         ? unwrapToolResult(structured.result)
         : structured;
