@@ -85,6 +85,7 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub env: EnvArgs,
     /// Check only these budgets: `images` (size, build time) or `release` (deploy, pods, latency, fit).
+    /// `images` judges the last build; without it, the images deployed to the environment.
     #[arg(long, value_parser = ["images", "release"])]
     pub only: Option<String>,
 }

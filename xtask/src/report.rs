@@ -88,6 +88,9 @@ pub struct DeployRecord {
     pub revision: u64,
     pub deploy_seconds: f64,
     pub deployed_at: String,
+    /// Image key → the `repository:tag` this deployment runs (empty in records of older xtasks).
+    #[serde(default)]
+    pub images: BTreeMap<String, String>,
 }
 
 pub fn dir(root: &Utf8Path) -> Utf8PathBuf {

@@ -83,7 +83,13 @@ fn up(config: &Config, env: &Environment, report: &mut Report) -> Result<()> {
         state = State::load(&config.root)?;
         state.deploys.insert(
             env.name.clone(),
-            DeployRecord { fingerprint, revision, deploy_seconds: seconds, deployed_at: report::now_rfc3339() },
+            DeployRecord {
+                fingerprint,
+                revision,
+                deploy_seconds: seconds,
+                deployed_at: report::now_rfc3339(),
+                images: plans.iter().map(|p| (p.key.clone(), p.reference.clone())).collect(),
+            },
         );
         state.save(&config.root)?;
         release_report.action = "upgraded".into();

@@ -3,6 +3,7 @@
 //! A budget that could not be measured is a miss too, with what to run to measure it.
 
 use std::{
+    collections::BTreeMap,
     process::ExitCode,
     time::{Duration, Instant},
 };
@@ -27,7 +28,9 @@ pub fn run(config_path: &Utf8Path, args: &VerifyArgs) -> Result<ExitCode> {
     let state = State::load(&config.root)?;
     let mut rows = Vec::new();
     if args.only.as_deref() != Some("release") {
-        rows.extend(image_rows(&config, &state)?);
+        // `--only images` judges the last build, whatever is deployed.
+        let deployed = state.deploys.get(&env.name).filter(|_| args.only.is_none()).map(|d| &d.images);
+        rows.extend(image_rows(&config, &state, deployed)?);
     }
     if args.only.as_deref() != Some("images") {
         rows.extend(release_rows(&config, env, &state));
@@ -80,21 +83,47 @@ pub fn table(rows: &[BudgetRow]) -> String {
     out
 }
 
-/// The newest report of `build` or `up` that has images: what the last build measured.
-fn latest_images(config: &Config) -> Result<Option<Vec<ImageReport>>> {
-    let mut newest: Option<Report> = None;
+/// The measurements of the images to judge. With a deployment of the environment recorded (and
+/// not `--only images`), those of the images it runs, whichever report measured them: in a shared
+/// working tree the newest build may be someone else's, of other tags. Otherwise the newest
+/// report of `build` or `up` that has images: what the last build measured.
+fn latest_images(
+    config: &Config,
+    state: &State,
+    deployed: Option<&BTreeMap<String, String>>,
+) -> Result<Vec<ImageReport>> {
+    let mut reports = Vec::new();
     for command in ["build", "up"] {
-        if let Some(r) = Report::load(&config.root, command)? {
-            if !r.images.is_empty() && newest.as_ref().is_none_or(|n| r.started_at >= n.started_at) {
-                newest = Some(r);
-            }
-        }
+        reports.extend(Report::load(&config.root, command)?);
     }
-    Ok(newest.map(|r| r.images))
+    Ok(images_of(reports, state, deployed))
 }
 
-fn image_rows(config: &Config, state: &State) -> Result<Vec<BudgetRow>> {
-    let images = latest_images(config)?.unwrap_or_default();
+fn images_of(mut reports: Vec<Report>, state: &State, deployed: Option<&BTreeMap<String, String>>) -> Vec<ImageReport> {
+    reports.retain(|r| !r.images.is_empty());
+    reports.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+    let Some(deployed) = deployed.filter(|d| !d.is_empty()) else {
+        return reports.into_iter().next().map(|r| r.images).unwrap_or_default();
+    };
+    let measured = reports.iter().flat_map(|r| &r.images);
+    deployed
+        .iter()
+        .map(|(key, reference)| match measured.clone().find(|i| &i.reference == reference) {
+            Some(image) => image.clone(),
+            // No report left of its build: the state still has its size.
+            None => ImageReport {
+                key: key.clone(),
+                reference: reference.clone(),
+                action: "deployed".into(),
+                size_bytes: state.builds.get(reference).map(|b| b.size_bytes),
+                ..ImageReport::default()
+            },
+        })
+        .collect()
+}
+
+fn image_rows(config: &Config, state: &State, deployed: Option<&BTreeMap<String, String>>) -> Result<Vec<BudgetRow>> {
+    let images = latest_images(config, state, deployed)?;
     let mut rows = Vec::new();
     for image in &config.images {
         let measured = images.iter().find(|i| i.key == image.key);
@@ -338,6 +367,7 @@ fn capacity(cluster: &Cluster<'_>, env: &Environment) -> Result<(Capacity, &'sta
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::BuildRecord;
     use serde_json::json;
 
     #[test]
@@ -358,6 +388,45 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[1].contains("512 MB") && lines[1].contains("200 MB") && lines[1].contains('✗'), "{text}");
         assert!(lines[2].contains("42.50 s") && lines[2].contains('✓'), "{text}");
+    }
+
+    #[test]
+    fn image_rows_measure_the_deployed_tags_not_a_newer_build() {
+        let image = |key: &str, tag: &str, size: u64| ImageReport {
+            key: key.into(),
+            reference: format!("todo-{key}:{tag}"),
+            size_bytes: Some(size),
+            ..ImageReport::default()
+        };
+        let report = |command: &str, started_at: &str, images| Report {
+            command: command.into(),
+            started_at: started_at.into(),
+            images,
+            ..Report::default()
+        };
+        // `up` deployed backend:a and frontend:f; a later build elsewhere in the tree made backend:b.
+        let reports = || {
+            vec![
+                report("up", "2026-11-24T20:00:00Z", vec![image("backend", "a", 1), image("frontend", "f", 2)]),
+                report("build", "2026-11-24T20:30:00Z", vec![image("backend", "b", 3)]),
+            ]
+        };
+        let mut state = State::default();
+        state.builds.insert(
+            "todo-worker:w".into(),
+            BuildRecord { seconds: 9.0, size_bytes: 4, built_at: "2026-11-24T19:00:00Z".into() },
+        );
+        let deployed: BTreeMap<String, String> = [("backend", "a"), ("frontend", "f"), ("worker", "w")]
+            .map(|(k, t)| (k.to_owned(), format!("todo-{k}:{t}")))
+            .into();
+        let measured = images_of(reports(), &state, Some(&deployed));
+        let sizes: Vec<_> = measured.iter().map(|i| (i.reference.as_str(), i.size_bytes)).collect();
+        assert_eq!(sizes, [("todo-backend:a", Some(1)), ("todo-frontend:f", Some(2)), ("todo-worker:w", Some(4))]);
+
+        // Nothing deployed: the newest build, as it measured the current tree.
+        let newest = images_of(reports(), &state, None);
+        assert_eq!(newest.iter().map(|i| i.reference.as_str()).collect::<Vec<_>>(), ["todo-backend:b"]);
+        assert_eq!(images_of(reports(), &state, Some(&BTreeMap::new())).len(), 1);
     }
 
     #[test]
