@@ -5,14 +5,14 @@
 use std::{
     fmt::Write as _,
     process::{Command, ExitCode, Stdio},
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime},
 };
 
 use anyhow::{bail, Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 
-use crate::{flags::TestArgs, postgres::Postgres, process, project_root};
+use crate::{flags::TestArgs, postgres::Postgres, process, project_root, report};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -249,12 +249,41 @@ fn images(ctx: &mut Ctx) -> Result<Outcome> {
 
 /// test/cluster/run starts the cluster (test/cluster/up), deploys with `cargo xtask up --env
 /// local`, checks `cargo xtask verify-budgets --env local`, then proves the deployment.
+/// On failure, the reason is the checks its report lists.
 fn cluster(ctx: &mut Ctx) -> Result<Outcome> {
     if let Some(skip) = missing(ctx, "test/cluster/run") {
         return Ok(skip);
     }
-    process::run(&mut ctx.command(".", "test/cluster/run"))?;
+    let started = SystemTime::now();
+    if let Err(err) = process::run(&mut ctx.command(".", "test/cluster/run")) {
+        // The checks that failed say more than the exit status; a report older than this run
+        // (the run died before writing one) says nothing about it.
+        let report = report::dir(&ctx.root).join("report-cluster.json");
+        return match failed_checks(&report, started) {
+            Some(failed) => {
+                let checks = if failed.len() == 1 { "check" } else { "checks" };
+                bail!("test/cluster/run: {} {checks} failed: {}", failed.len(), failed.join("; "))
+            }
+            None => Err(err),
+        };
+    }
     Ok(Outcome::Passed)
+}
+
+/// The `failed` list of test/cluster/run's report, each check's first line, when the report was
+/// written at `since` or later and lists any.
+fn failed_checks(report: &Utf8Path, since: SystemTime) -> Option<Vec<String>> {
+    let fresh = std::fs::metadata(report).and_then(|m| m.modified()).is_ok_and(|written| written >= since);
+    if !fresh {
+        return None;
+    }
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report).ok()?).ok()?;
+    let failed: Vec<String> = json["failed"]
+        .as_array()?
+        .iter()
+        .filter_map(|f| Some(f.as_str()?.lines().next().unwrap_or("").to_owned()))
+        .collect();
+    (!failed.is_empty()).then_some(failed)
 }
 
 /// Our own binary for a pipeline step, so each step is exactly the user's command.
@@ -356,4 +385,36 @@ fn has_npm_script(package_json: &Utf8Path, script: &str) -> Result<bool> {
     let json: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{package_json} is not valid JSON"))?;
     Ok(json.get("scripts").and_then(|s| s.get(script)).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::failed_checks;
+    use crate::testutil::TempDir;
+
+    #[test]
+    fn the_cluster_tier_fails_with_the_checks_its_fresh_report_lists() {
+        let dir = TempDir::new();
+        let report = dir.path.join("report-cluster.json");
+        let minute = Duration::from_secs(60);
+        assert_eq!(failed_checks(&report, SystemTime::now() - minute), None, "no report");
+
+        dir.write(
+            "report-cluster.json",
+            r#"{"finished_at": "2026-11-24T21:00:00Z", "environment": "local", "passed": 19,
+                "failed": ["helm test: exit 1\npod logs follow", "p95 latency: 812 ms"], "timings": {}}"#,
+        );
+        let before_the_run = SystemTime::now() - minute;
+        assert_eq!(
+            failed_checks(&report, before_the_run),
+            Some(vec!["helm test: exit 1".to_owned(), "p95 latency: 812 ms".to_owned()])
+        );
+        // Written before this run started: another run's.
+        assert_eq!(failed_checks(&report, SystemTime::now() + minute), None, "stale report");
+
+        dir.write("report-cluster.json", r#"{"passed": 21, "failed": []}"#);
+        assert_eq!(failed_checks(&report, before_the_run), None, "nothing listed");
+    }
 }
