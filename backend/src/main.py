@@ -18,7 +18,7 @@ from src.core.logging import RequestContextMiddleware, configure_logging
 from src.core.settings import Settings, load_settings_or_exit
 from src.db.engine import create_engine, create_sessionmaker
 from src.mcp import MCP_PATH, close_in_process_client
-from src.mcp.server import build_mcp_server, mcp_http_app
+from src.mcp.lazy import LazyMCP
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +40,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         issuer=settings.token_issuer,
         audience=settings.token_audience,
     )
-    mcp_server = build_mcp_server(
-        verifier=verifier, sessionmaker=sessionmaker, issuer=settings.token_issuer
-    )
-    mcp_app = mcp_http_app(mcp_server)
+    # Built on first use: the MCP SDK is a second of CPU that /health and /ready never need.
+    mcp = LazyMCP(verifier=verifier, sessionmaker=sessionmaker, issuer=settings.token_issuer)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             stack.push_async_callback(engine.dispose)
             stack.push_async_callback(verifier.aclose)
-            await stack.enter_async_context(mcp_app.router.lifespan_context(mcp_app))
+            stack.push_async_callback(mcp.aclose)
             stack.push_async_callback(close_in_process_client, app)
             yield
 
@@ -65,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
     app.state.verifier = verifier
-    app.state.mcp_server = mcp_server
+    app.state.mcp = mcp
 
     install_error_handlers(app)
     app.include_router(health.router)
@@ -73,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chat.router)
     app.include_router(conversations.router)
     app.include_router(chatkit_router)
-    app.mount(MCP_PATH.rstrip("/"), mcp_app)
+    app.mount(MCP_PATH.rstrip("/"), mcp)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

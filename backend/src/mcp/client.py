@@ -124,7 +124,7 @@ async def agent_mcp_server(app: ASGIApp) -> InProcessMCPServer:
     async with _connecting:
         server = getattr(state, IN_PROCESS_CLIENT_STATE, None)
         if server is None:
-            server = InProcessMCPServer(state.mcp_server)
+            server = InProcessMCPServer(state.mcp.server())
             await server.connect()
             setattr(state, IN_PROCESS_CLIENT_STATE, server)
             _freeze_long_lived_objects()
