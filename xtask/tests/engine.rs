@@ -96,7 +96,9 @@ values = ["values-dev.yaml"]
         cmd.arg("--config").arg(self.dir.join("infra.toml")).args(args);
         cmd.env("XTASK_DIR", self.dir.join("target/xtask")).env_remove("XTASK_ENV");
         if let Some(path) = path {
-            cmd.env("PATH", path);
+            // The stand-ins must be what xtask finds: point its tools cache (searched before
+            // PATH) at the fixture, which has none.
+            cmd.env("PATH", path).env("TODO_CHATBOT_CACHE", self.dir.join("cache"));
         }
         let out = cmd.output().unwrap();
         eprintln!(
