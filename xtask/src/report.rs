@@ -112,11 +112,40 @@ impl State {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
             Err(err) => Err(err).with_context(|| format!("cannot read {path}")),
         }
+        .map(|mut state: State| {
+            for (reference, record) in machine_builds() {
+                state.builds.entry(reference).or_insert(record);
+            }
+            state
+        })
     }
 
     pub fn save(&self, root: &Utf8Path) -> Result<()> {
         write_json(&dir(root).join("state.json"), self)
     }
+}
+
+/// Build records are also kept per machine (`<tools cache>/builds.json`, newest 200): images
+/// live in the machine's Docker engine, so a fresh checkout that finds an image already built
+/// here still knows how long its build took (the build-time budgets).
+fn machine_builds_path() -> Option<Utf8PathBuf> {
+    crate::tools::cache().map(|cache| cache.join("builds.json"))
+}
+
+fn machine_builds() -> BTreeMap<String, BuildRecord> {
+    let text = machine_builds_path().and_then(|path| std::fs::read_to_string(path).ok());
+    text.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default()
+}
+
+pub fn remember_build(reference: &str, record: &BuildRecord) -> Result<()> {
+    let Some(path) = machine_builds_path() else { return Ok(()) };
+    let mut records: Vec<(String, BuildRecord)> = machine_builds().into_iter().collect();
+    records.retain(|(other, _)| other != reference);
+    records.push((reference.to_owned(), record.clone()));
+    // RFC 3339 UTC timestamps sort by time.
+    records.sort_by(|a, b| b.1.built_at.cmp(&a.1.built_at));
+    records.truncate(200);
+    write_json(&path, &records.into_iter().collect::<BTreeMap<_, _>>())
 }
 
 impl Report {

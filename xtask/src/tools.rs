@@ -15,7 +15,7 @@ use crate::process;
 
 /// The project's cache (`$TODO_CHATBOT_CACHE`, else `~/.cache/todo-chatbot`), as the scripts
 /// spell it.
-fn cache() -> Option<Utf8PathBuf> {
+pub fn cache() -> Option<Utf8PathBuf> {
     match std::env::var("TODO_CHATBOT_CACHE") {
         Ok(dir) if !dir.is_empty() => Some(dir.into()),
         _ => std::env::var("HOME").ok().map(|home| Utf8PathBuf::from(home).join(".cache/todo-chatbot")),

@@ -95,11 +95,12 @@ values = ["values-dev.yaml"]
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
         cmd.arg("--config").arg(self.dir.join("infra.toml")).args(args);
         cmd.env("XTASK_DIR", self.dir.join("target/xtask")).env_remove("XTASK_ENV");
-        if let Some(path) = path {
-            // The stand-ins must be what xtask finds: point its tools cache (searched before
-            // PATH) at the fixture, which has none.
-            cmd.env("PATH", path).env("TODO_CHATBOT_CACHE", self.dir.join("cache"));
-        }
+        // xtask's cache (tools searched before PATH, the machine's build log) is the fixture's:
+        // stand-ins on PATH are what it runs, and fixture builds stay out of the real log. The
+        // real tools stay reachable on PATH for tests without stand-ins.
+        let real_tools = format!("{}/.cache/todo-chatbot/bin", std::env::var("HOME").unwrap_or_default());
+        let path = path.map_or_else(|| format!("{real_tools}:{}", std::env::var("PATH").unwrap()), str::to_owned);
+        cmd.env("PATH", path).env("TODO_CHATBOT_CACHE", self.dir.join("cache"));
         let out = cmd.output().unwrap();
         eprintln!(
             "$ xtask {}\n{}{}",

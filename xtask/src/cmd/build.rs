@@ -111,10 +111,11 @@ pub fn build_images(
                 .inspect(&plan.reference)?
                 .with_context(|| format!("{} is missing right after its build", plan.reference))?;
             eprintln!("         {:<10} built in {seconds:.1}s, {}", "", megabytes(info.size_bytes));
-            state.builds.insert(
-                plan.reference.clone(),
-                BuildRecord { seconds, size_bytes: info.size_bytes, built_at: report::now_rfc3339() },
-            );
+            let record = BuildRecord { seconds, size_bytes: info.size_bytes, built_at: report::now_rfc3339() };
+            if let Err(err) = report::remember_build(&plan.reference, &record) {
+                eprintln!("warning: this machine's build log was not updated: {err:#}");
+            }
+            state.builds.insert(plan.reference.clone(), record);
             state.inputs.insert(plan.key.clone(), plan.inputs.clone());
             // Saved at once: an interrupted run still knows what it built.
             state.save(&config.root)?;
