@@ -16,6 +16,7 @@ from mcp import Client
 from src.mcp.client import in_process_mcp_server
 from tests.conftest import User
 from tests.support.auth import IdentityProvider
+from tests.support.mcp_http import INITIALIZE, MCP_HEADERS
 
 
 async def call(app: FastAPI, user: User, tool: str, **arguments: Any) -> tuple[bool, Any]:
@@ -140,27 +141,16 @@ async def test_http_endpoint_requires_a_valid_token(
     client: httpx.AsyncClient, idp: IdentityProvider
 ) -> None:
     """What an external MCP client (an IDE, a desktop assistant) sees over plain HTTP."""
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "test-client", "version": "1"},
-        },
-    }
-    headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
-    missing = await client.post("/mcp/", json=initialize, headers=headers)
+    missing = await client.post("/mcp/", json=INITIALIZE, headers=MCP_HEADERS)
     assert missing.status_code == 401
     expired = idp.token("someone", expires_in=-120)
     rejected = await client.post(
-        "/mcp/", json=initialize, headers={**headers, "authorization": f"Bearer {expired}"}
+        "/mcp/", json=INITIALIZE, headers={**MCP_HEADERS, "authorization": f"Bearer {expired}"}
     )
     assert rejected.status_code == 401
-    valid = {**headers, "authorization": f"Bearer {idp.token('someone')}"}
+    valid = {**MCP_HEADERS, "authorization": f"Bearer {idp.token('someone')}"}
     for path in ("/mcp/", "/mcp"):  # with or without the slash, no redirect
-        accepted = await client.post(path, json=initialize, headers=valid)
+        accepted = await client.post(path, json=INITIALIZE, headers=valid)
         assert accepted.status_code == 200, path
         assert accepted.json()["result"]["serverInfo"]["name"] == "todo"
 

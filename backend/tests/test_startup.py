@@ -14,20 +14,9 @@ import httpx
 
 from tests.conftest import make_settings, running_app
 from tests.support.auth import IdentityProvider
+from tests.support.mcp_http import INITIALIZE, MCP_HEADERS
 
 BACKEND = Path(__file__).resolve().parents[1]
-
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "test-client", "version": "1"},
-    },
-}
-MCP_HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
 
 # Run in a fresh interpreter: this test process has long imported the MCP SDK.
 PROBE_THEN_MCP = f"""
