@@ -147,8 +147,10 @@ def database_connection(raw_url: str | None) -> DatabaseConnection:
 
 
 def _is_loopback(host: str | None) -> bool:
-    if not host or host.lower() in _LOOPBACK_HOSTS:
-        return bool(host)
+    if not host:
+        return False
+    if host.lower() in _LOOPBACK_HOSTS:
+        return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
