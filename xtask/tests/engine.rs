@@ -98,8 +98,14 @@ values = ["values-dev.yaml"]
         // xtask's cache (tools searched before PATH, the machine's build log) is the fixture's:
         // stand-ins on PATH are what it runs, and fixture builds stay out of the real log. The
         // real tools stay reachable on PATH for tests without stand-ins.
-        let real_tools = format!("{}/.cache/todo-chatbot/bin", std::env::var("HOME").unwrap_or_default());
-        let path = path.map_or_else(|| format!("{real_tools}:{}", std::env::var("PATH").unwrap()), str::to_owned);
+        // The real cache as xtask finds it (tools::cache): $TODO_CHATBOT_CACHE, else ~/.cache/todo-chatbot.
+        let real_cache = std::env::var("TODO_CHATBOT_CACHE")
+            .ok()
+            .filter(|dir| !dir.is_empty())
+            .unwrap_or_else(|| format!("{}/.cache/todo-chatbot", std::env::var("HOME").unwrap_or_default()));
+        let real_path =
+            || format!("{real_cache}/bin:{}:{real_cache}/cluster/build/bin", std::env::var("PATH").unwrap());
+        let path = path.map_or_else(real_path, str::to_owned);
         cmd.env("PATH", path).env("TODO_CHATBOT_CACHE", self.dir.join("cache"));
         let out = cmd.output().unwrap();
         eprintln!(
