@@ -138,10 +138,20 @@ fn machine_builds() -> BTreeMap<String, BuildRecord> {
 }
 
 pub fn remember_build(reference: &str, record: &BuildRecord) -> Result<()> {
+    update_machine_builds(reference, Some(record))
+}
+
+/// Drops `reference` from the machine's build log (its image was removed): else the next
+/// `State::load` would bring its record back.
+pub fn forget_build(reference: &str) -> Result<()> {
+    update_machine_builds(reference, None)
+}
+
+fn update_machine_builds(reference: &str, record: Option<&BuildRecord>) -> Result<()> {
     let Some(path) = machine_builds_path() else { return Ok(()) };
     let mut records: Vec<(String, BuildRecord)> = machine_builds().into_iter().collect();
     records.retain(|(other, _)| other != reference);
-    records.push((reference.to_owned(), record.clone()));
+    records.extend(record.map(|record| (reference.to_owned(), record.clone())));
     // RFC 3339 UTC timestamps sort by time.
     records.sort_by(|a, b| b.1.built_at.cmp(&a.1.built_at));
     records.truncate(200);

@@ -181,6 +181,7 @@ fn rebuild_one_file(ctx: &Ctx, env: &str, results: &mut Results) -> Result<()> {
         rmi.args(["rmi", &image.reference]).stdin(Stdio::null());
         let _ = process::read(&mut rmi);
         state.builds.remove(&image.reference);
+        report::forget_build(&image.reference)?;
     }
     state.save(&ctx.root)
 }
