@@ -13,10 +13,10 @@ from fastapi import FastAPI
 from mcp.client.streamable_http import streamable_http_client
 
 from mcp import Client
-from src.mcp.client import in_process_mcp_server
 from tests.conftest import User
 from tests.support.auth import IdentityProvider
 from tests.support.mcp_http import INITIALIZE, MCP_HEADERS
+from tests.support.mcp_in_process import in_process_mcp_server
 
 
 async def call(app: FastAPI, user: User, tool: str, **arguments: Any) -> tuple[bool, Any]:

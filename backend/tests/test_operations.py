@@ -13,10 +13,10 @@ from agents.testing import assistant_message
 from fastapi import FastAPI
 
 from src.core.logging import JsonFormatter
-from src.mcp.client import in_process_mcp_server
 from tests.conftest import User, make_settings, running_app, script
 from tests.support.auth import IdentityProvider
 from tests.support.database import create_database, drop_database, migrate
+from tests.support.mcp_in_process import in_process_mcp_server
 from tests.support.proxy import TcpProxy
 
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from agents import AgentBase, FunctionTool, RunContextWrapper
@@ -25,7 +23,7 @@ from starlette.types import ASGIApp
 
 from mcp import Client
 from src.mcp import IN_PROCESS_CLIENT_STATE
-from src.mcp.server import SERVER_NAME, acting_as
+from src.mcp.server import SERVER_NAME
 
 # A tool call that takes longer (a database that stopped answering) fails, and the model says so.
 TOOL_TIMEOUT_SECONDS = 30.0
@@ -139,15 +137,3 @@ def _freeze_long_lived_objects() -> None:
     allocate. (Measured: ~4 of ~31 CPU ms per turn, and those pauses set the p95.)"""
     gc.collect()
     gc.freeze()
-
-
-@asynccontextmanager
-async def in_process_mcp_server(
-    app: ASGIApp, *, bearer_token: str
-) -> AsyncIterator[InProcessMCPServer]:
-    """The app's MCP server acting as the holder of this token, verified as any request's is
-    (for callers that hold only a token; the chat service binds its verified user itself)."""
-    user = await app.state.verifier.verify(bearer_token)  # type: ignore[attr-defined]
-    server = await agent_mcp_server(app)
-    with acting_as(user.id, token=bearer_token):
-        yield server

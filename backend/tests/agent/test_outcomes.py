@@ -11,8 +11,8 @@ from agents import Runner
 from fastapi import FastAPI
 
 from src.agent import build_agent, build_model
-from src.mcp.client import in_process_mcp_server
 from tests.conftest import User
+from tests.support.mcp_in_process import in_process_mcp_server
 
 from .standins import ModelSettings, Turn, at, fixed_clock, tool_calls
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from src.mcp.client import in_process_mcp_server
 from tests.conftest import User
+from tests.support.mcp_in_process import in_process_mcp_server
 
 from .standins import TaskStore, standin_tools
 from .test_phrasings import PHRASINGS
