@@ -112,12 +112,12 @@ impl State {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
             Err(err) => Err(err).with_context(|| format!("cannot read {path}")),
         }
-        .map(|mut state: State| {
-            for (reference, record) in machine_builds() {
-                state.builds.entry(reference).or_insert(record);
-            }
-            state
-        })
+    }
+
+    /// How `reference` was built: by this checkout, else by any other on this machine (the
+    /// image is the engine's, so a fresh clone may find it built already).
+    pub fn build(&self, reference: &str) -> Option<BuildRecord> {
+        self.builds.get(reference).cloned().or_else(|| machine_builds().remove(reference))
     }
 
     pub fn save(&self, root: &Utf8Path) -> Result<()> {
@@ -141,8 +141,7 @@ pub fn remember_build(reference: &str, record: &BuildRecord) -> Result<()> {
     update_machine_builds(reference, Some(record))
 }
 
-/// Drops `reference` from the machine's build log (its image was removed): else the next
-/// `State::load` would bring its record back.
+/// Drops `reference` from the machine's build log (its image was removed).
 pub fn forget_build(reference: &str) -> Result<()> {
     update_machine_builds(reference, None)
 }

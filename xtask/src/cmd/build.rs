@@ -85,7 +85,7 @@ pub fn build_images(
             entry.action = "skipped".into();
             entry.reasons = plan.reasons.clone();
             entry.size_bytes = plan.present.as_ref().map(|p| p.size_bytes);
-            entry.build_seconds = state.builds.get(&plan.reference).map(|b| b.seconds);
+            entry.build_seconds = state.build(&plan.reference).map(|b| b.seconds);
         } else {
             if !plan.build {
                 plan.reasons = vec!["--force".into()];

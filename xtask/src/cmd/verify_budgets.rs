@@ -115,7 +115,7 @@ fn images_of(mut reports: Vec<Report>, state: &State, deployed: Option<&BTreeMap
                 key: key.clone(),
                 reference: reference.clone(),
                 action: "deployed".into(),
-                size_bytes: state.builds.get(reference).map(|b| b.size_bytes),
+                size_bytes: state.build(reference).map(|b| b.size_bytes),
                 ..ImageReport::default()
             },
         })
@@ -138,7 +138,7 @@ fn image_rows(config: &Config, state: &State, deployed: Option<&BTreeMap<String,
         }
         if let Some(limit) = image.budgets.build_seconds {
             let seconds =
-                measured.and_then(|m| m.build_seconds.or_else(|| state.builds.get(&m.reference).map(|b| b.seconds)));
+                measured.and_then(|m| m.build_seconds.or_else(|| state.build(&m.reference).map(|b| b.seconds)));
             let note = match (measured, seconds) {
                 (None, _) => hint.clone(),
                 (Some(_), None) => format!("built elsewhere: `cargo xtask build --force {}` measures it", image.key),
