@@ -208,12 +208,21 @@ podAntiAffinity:
 {{- end }}
 {{- end }}
 
-{{/* The native preStop sleep (Kubernetes 1.30+): (dict "seconds" N). */}}
+{{/*
+The preStop pause before SIGTERM: (dict "ctx" $ "seconds" N). The native sleep action from
+Kubernetes 1.30 on; before that an exec of the image's `sleep` (both images have coreutils),
+chosen from the cluster's version (`helm template --kube-version` sets it offline).
+*/}}
 {{- define "todo-chatbot.preStop" -}}
 lifecycle:
   preStop:
+    {{- if semverCompare ">=1.30.0-0" .ctx.Capabilities.KubeVersion.Version }}
     sleep:
       seconds: {{ .seconds }}
+    {{- else }}
+    exec:
+      command: ["sleep", {{ .seconds | quote }}]
+    {{- end }}
 {{- end }}
 
 {{/*
