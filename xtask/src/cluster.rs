@@ -20,6 +20,11 @@ use crate::{
     tools,
 };
 
+/// `helm list` state filters that show a release being installed, upgraded or removed, or one
+/// that failed: it is still ours to report. Spelled out because Helm 4 dropped `--all` (its
+/// default is every state, Helm 3's is deployed and failed only).
+const LIST_EVERY_STATE: [&str; 4] = ["--deployed", "--failed", "--pending", "--uninstalling"];
+
 pub struct Cluster<'a> {
     pub config: &'a Config,
     pub env: &'a Environment,
@@ -65,9 +70,22 @@ impl<'a> Cluster<'a> {
 
     /// Tools found, cluster reachable. Each failure names what fixes it.
     pub fn preflight(&self) -> Result<()> {
+        for tool in self.required_tools()? {
+            if tool == "helm" {
+                eprintln!("  {}", tools::require_helm()?);
+            } else {
+                tools::require(tool)?;
+            }
+        }
+        self.reachable()
+    }
+
+    /// The programs `up` runs for this environment (a `kube` environment's load command too).
+    pub fn required_tools(&self) -> Result<Vec<&str>> {
         let mut tools = vec!["helm", "kubectl"];
         match &self.env.kind {
-            EnvironmentKind::Minikube { .. } => tools.push("minikube"),
+            // The docker CLI builds into Minikube's engine.
+            EnvironmentKind::Minikube { .. } => tools.extend(["minikube", "docker"]),
             EnvironmentKind::Kind { .. } => tools.extend(["kind", "docker"]),
             EnvironmentKind::Kube { .. } => tools.push("docker"),
         }
@@ -78,10 +96,7 @@ impl<'a> Cluster<'a> {
                 bail!("the load command {} of environment `{}` does not exist", load[0], self.env.name);
             }
         }
-        for tool in tools {
-            tools::require(tool)?;
-        }
-        self.reachable()
+        Ok(tools)
     }
 
     /// The kubeconfig exists and the API server answers.
@@ -197,8 +212,12 @@ impl<'a> Cluster<'a> {
     /// The deployed revision and status (`deployed`, `failed`, …), if the release exists.
     pub fn release_status(&self) -> Result<Option<(u64, String)>> {
         let mut cmd = self.helm();
-        // --all: a release being installed or that failed is still ours to report.
-        cmd.args(["list", "--all", "--filter", &format!("^{}$", self.config.release.name), "-o", "json"]);
+        cmd.args(["list"]).args(LIST_EVERY_STATE).args([
+            "--filter",
+            &format!("^{}$", self.config.release.name),
+            "-o",
+            "json",
+        ]);
         let out = process::read(&mut cmd)?;
         let list: Value = serde_json::from_str(&out).context("unexpected `helm list` output")?;
         Ok(list.as_array().and_then(|l| l.first()).map(|r| {

@@ -1,6 +1,6 @@
 //! The command line. Each subcommand's arguments are a plain struct its module receives.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -125,6 +125,35 @@ pub struct BenchArgs {
     pub only: Vec<String>,
 }
 
+/// The commands that take `--env`: their help ends with the environments infra.toml declares.
+const ENV_COMMANDS: [&str; 6] = ["plan", "build", "up", "down", "status", "verify-budgets"];
+
 pub fn parse() -> Flags {
-    Flags::parse()
+    let mut command = Flags::command();
+    if let Some(declared) = declared_environments(std::env::args().collect()) {
+        for name in ENV_COMMANDS {
+            command = command.mut_subcommand(name, |sub| sub.after_help(declared.clone()));
+        }
+    }
+    Flags::from_arg_matches(&command.get_matches()).unwrap_or_else(|err| err.exit())
+}
+
+/// "Environments in PATH: a, b (default), c", read from `--config` or the project's infra.toml;
+/// None when that file can't be read (the command then reports it).
+fn declared_environments(args: Vec<String>) -> Option<String> {
+    let given = args.iter().enumerate().find_map(|(i, arg)| match arg.strip_prefix("--config") {
+        Some("") => args.get(i + 1).cloned(),
+        Some(value) => value.strip_prefix('=').map(str::to_owned),
+        None => None,
+    });
+    let path = given.map_or_else(|| crate::project_root().join("infra.toml"), camino::Utf8PathBuf::from);
+    let table: toml::Table = toml::from_str(&std::fs::read_to_string(&path).ok()?).ok()?;
+    let default = table.get("default_environment").and_then(|v| v.as_str());
+    let names: Vec<String> = table
+        .get("environments")?
+        .as_table()?
+        .keys()
+        .map(|name| if Some(name.as_str()) == default { format!("{name} (default)") } else { name.clone() })
+        .collect();
+    Some(format!("Environments in {path}: {}", names.join(", ")))
 }

@@ -41,12 +41,12 @@ pub fn put_on_path() {
 }
 
 /// How to get a tool xtask needs.
-fn install_hint(tool: &str) -> &'static str {
+pub fn install_hint(tool: &str) -> &'static str {
     match tool {
-        "helm" => "install Helm 3 (https://helm.sh/docs/intro/install/), or `GOBIN=~/.cache/todo-chatbot/bin go install helm.sh/helm/v3/cmd/helm@v3.22.0` (test/chart/run does this on first use)",
+        "helm" => "install Helm 3.12+ or 4 (https://helm.sh/docs/intro/install/), or `GOBIN=~/.cache/todo-chatbot/bin go install helm.sh/helm/v3/cmd/helm@v3.22.0` (test/chart/run does this on first use)",
         "kubectl" => "install kubectl (https://kubernetes.io/docs/tasks/tools/); `test/cluster/up` also builds one into ~/.cache/todo-chatbot/cluster/build/bin",
         "minikube" => "install Minikube (https://minikube.sigs.k8s.io/docs/start/), or pick another environment with --env",
-        "kind" => "install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation), or `GOBIN=~/.cache/todo-chatbot/bin go install sigs.k8s.io/kind@VERSION`",
+        "kind" => "install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation), or `GOBIN=~/.cache/todo-chatbot/bin go install sigs.k8s.io/kind@v0.33.0`",
         "docker" => "install Docker Engine (https://docs.docker.com/engine/install/)",
         _ => "install it, or fix `load` in infra.toml",
     }
@@ -66,6 +66,28 @@ pub fn require(tool: &str) -> Result<PathBuf> {
             bail!("`{tool}` not found in {cache}on PATH: {}", install_hint(tool))
         }
     }
+}
+
+/// Which Helm `helm version --template '{{.Version}}'` printed (`v3.22.0`, `v4.3.2`), if it is
+/// one xtask drives: 3.12+ or 4.x. Every flag xtask passes means the same in both.
+pub fn supported_helm(version: &str) -> Result<&'static str> {
+    let numbers: Vec<u64> =
+        version.trim().trim_start_matches('v').split(['.', '-', '+']).take(2).filter_map(|n| n.parse().ok()).collect();
+    match numbers[..] {
+        [3, minor] if minor >= 12 => Ok("Helm 3"),
+        [4, _] => Ok("Helm 4"),
+        _ => {
+            bail!("helm {} is not supported: xtask needs Helm 3.12+ or 4.x ({})", version.trim(), install_hint("helm"))
+        }
+    }
+}
+
+/// The helm on PATH, checked by [`supported_helm`]; returns e.g. "helm v4.3.2 (Helm 4)".
+pub fn require_helm() -> Result<String> {
+    require("helm")?;
+    let version = process::read(std::process::Command::new("helm").args(["version", "--template", "{{.Version}}"]))?;
+    let major = supported_helm(&version)?;
+    Ok(format!("helm {} ({major})", version.trim()))
 }
 
 #[cfg(test)]
@@ -89,5 +111,17 @@ mod tests {
         assert!(err.contains("todo-chatbot/bin or on PATH"), "{err}");
         assert!(err.contains("fix `load` in infra.toml"), "{err}");
         assert!(install_hint("helm").contains("go install helm.sh/helm/v3/cmd/helm@v3.22.0"));
+    }
+
+    #[test]
+    fn helm_3_12_and_newer_and_helm_4_are_accepted_and_named() {
+        assert_eq!(supported_helm("v3.12.0").unwrap(), "Helm 3");
+        assert_eq!(supported_helm("v3.22.0\n").unwrap(), "Helm 3");
+        assert_eq!(supported_helm("v4.3.2").unwrap(), "Helm 4");
+        assert_eq!(supported_helm("v4.0.0-rc.1").unwrap(), "Helm 4");
+        for old in ["v3.11.3", "v2.17.0", "v5.0.0", "garbage"] {
+            let err = supported_helm(old).unwrap_err().to_string();
+            assert!(err.contains("needs Helm 3.12+ or 4.x"), "{old}: {err}");
+        }
     }
 }

@@ -244,6 +244,7 @@ case "$tool $*" in
   *"get deployments"*) echo deployment.apps/fixture-web ;;
   *"get nodes -o jsonpath"*) echo "" ;;
   *"get pods"*) echo '{{"items":[{{"status":{{"phase":"Running","conditions":[{{"type":"Ready","status":"True"}}]}}}}]}}' ;;
+  "helm version "*) echo v3.22.0 ;;
   helm*" list "*) if [ -f "$state.rev" ]; then echo '[{{"revision":"1","status":"deployed"}}]'; else echo '[]'; fi ;;
   helm*" upgrade --install "*) touch "$state.rev" ;;
 esac

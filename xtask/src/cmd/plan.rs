@@ -10,11 +10,12 @@ use crate::{
     cluster::Cluster,
     cmd::{build::finish, up},
     config::{self, Config, Environment},
-    docker::Docker,
+    docker::{Docker, ImageInfo},
     flags::PlanArgs,
-    plan::{select, DockerStore, ImagePlan, Planner},
+    plan::{select, DockerStore, ImagePlan, ImageStore, Planner},
     progress::megabytes,
     report::{ImageReport, Report, State},
+    tools,
 };
 
 pub fn run(config_path: &Utf8Path, args: &PlanArgs) -> Result<ExitCode> {
@@ -28,22 +29,47 @@ pub fn run(config_path: &Utf8Path, args: &PlanArgs) -> Result<ExitCode> {
 }
 
 fn plan(config: &Config, env: &Environment, args: &PlanArgs, report: &mut Report) -> Result<()> {
-    let docker = Docker::for_environment(env)?;
-    docker.check()?;
+    // Without the environment's engine (no Minikube, Docker stopped) the plan still hashes every
+    // image; only what the engine holds is unknown.
+    let engine = Docker::for_environment(env).and_then(|docker| docker.check().map(|()| docker));
     let state = State::load(&config.root)?;
     let lookup = |name: &str| std::env::var(name).ok();
     let mut planner = Planner::new(&state, &lookup);
-    let mut store = DockerStore::new(&docker);
+    let (mut docker_store, mut no_engine);
+    let store: &mut dyn ImageStore = match &engine {
+        Ok(docker) => {
+            docker_store = DockerStore::new(docker);
+            &mut docker_store
+        }
+        Err(_) => {
+            no_engine = NoEngine;
+            &mut no_engine
+        }
+    };
     let mut plans = Vec::new();
     for image in select(config, &args.images)? {
-        plans.push(planner.plan(image, &mut store)?);
+        plans.push(planner.plan(image, store)?);
     }
-    println!("plan for environment `{}` (images in {})\n", env.name, docker.name);
+    let cluster = Cluster::new(config, env);
+    let missing = missing_tools(&cluster)?;
+    match &engine {
+        Ok(docker) => println!("plan for environment `{}` (images in {})\n", env.name, docker.name),
+        Err(_) if !missing.is_empty() => {
+            println!("plan for environment `{}` (no Docker engine to ask: see what `up` needs below)\n", env.name)
+        }
+        Err(err) => println!("plan for environment `{}` (no Docker engine to ask: {})\n", env.name, first_line(err)),
+    }
     for p in &plans {
-        let action = if p.build { "build" } else { "skip " };
+        let action = match (&engine, p.build) {
+            (Err(_), _) => "build?",
+            (Ok(_), true) => "build ",
+            (Ok(_), false) => "skip  ",
+        };
         println!("  {action} {:<10} {}", p.key, p.reference);
-        for reason in &p.reasons {
-            println!("        {reason}");
+        // The planner's reasons are about what the engine holds, unknown here.
+        let unknown = ["built unless the engine has it; the tag counts its base images as absent there".to_owned()];
+        for reason in if engine.is_ok() { &p.reasons[..] } else { &unknown[..] } {
+            println!("         {reason}");
         }
         report.images.push(image_report(p));
     }
@@ -51,8 +77,42 @@ fn plan(config: &Config, env: &Environment, args: &PlanArgs, report: &mut Report
         print_timings(&config.root, &plans);
     }
     println!();
-    println!("  release {}", release_change(config, env, &plans));
+    if missing.is_empty() {
+        println!("  release {}", release_change(config, &cluster, &plans));
+    } else {
+        println!(
+            "  release {} (namespace {}): unknown until `up` has what it needs",
+            config.release.name, config.release.namespace
+        );
+        println!("\n  `up --env {}` would need:", env.name);
+        for (tool, hint) in &missing {
+            println!("    {tool:<9} not found: {hint}");
+        }
+    }
     Ok(())
+}
+
+/// The planner's view when no engine answers: nothing is present.
+struct NoEngine;
+
+impl ImageStore for NoEngine {
+    fn resolve(&mut self, _reference: &str) -> Result<Option<String>> {
+        Ok(None)
+    }
+
+    fn inspect(&mut self, _reference: &str) -> Result<Option<ImageInfo>> {
+        Ok(None)
+    }
+}
+
+/// The tools `up` runs for this environment that are not installed, each with how to get it.
+fn missing_tools(cluster: &Cluster<'_>) -> Result<Vec<(String, String)>> {
+    Ok(cluster
+        .required_tools()?
+        .into_iter()
+        .filter(|tool| tools::require(tool).is_err())
+        .map(|tool| (tool.to_owned(), tools::install_hint(tool).to_owned()))
+        .collect())
 }
 
 fn image_report(p: &ImagePlan) -> ImageReport {
@@ -89,11 +149,10 @@ fn print_timings(root: &camino::Utf8Path, plans: &[ImagePlan]) {
 
 /// The release change in brief: install, upgrade with the image tags that change, or nothing.
 /// Read-only: `helm get values`.
-fn release_change(config: &Config, env: &Environment, plans: &[ImagePlan]) -> String {
+fn release_change(config: &Config, cluster: &Cluster<'_>, plans: &[ImagePlan]) -> String {
     let release = &config.release;
-    let cluster = Cluster::new(config, env);
     let name = format!("{} (namespace {})", release.name, release.namespace);
-    if let Err(err) = crate::tools::require("helm").and_then(|_| cluster.reachable()) {
+    if let Err(err) = cluster.reachable() {
         return format!("{name}: unknown; {}; `up` would stop at preflight", first_line(&err));
     }
     let status = match cluster.release_status() {
@@ -101,7 +160,7 @@ fn release_change(config: &Config, env: &Environment, plans: &[ImagePlan]) -> St
         Err(err) => return format!("{name}: unknown; {}", first_line(&err)),
     };
     let Some((revision, status)) = status else { return format!("{name}: install (not installed yet)") };
-    let deployed = match up::deployed_values(&cluster) {
+    let deployed = match up::deployed_values(cluster) {
         Ok(values) => values,
         Err(err) => {
             return format!("{name}: revision {revision} ({status}); cannot read its values: {}", first_line(&err))
