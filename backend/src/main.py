@@ -11,13 +11,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from src.api.errors import install_error_handlers
-from src.api.routes import chat, conversations, health, tasks
+from src.api.routes import chat, chatkit, conversations, health, tasks
 from src.auth.jwks import JWKSVerifier
-from src.chatkit import router as chatkit_router
 from src.core.logging import RequestContextMiddleware, configure_logging
 from src.core.settings import Settings, load_settings_or_exit
 from src.db.engine import create_engine, create_sessionmaker
-from src.mcp import MCP_PATH, close_in_process_client
+from src.mcp import MCP_PATH
 from src.mcp.lazy import LazyMCP
 
 log = logging.getLogger(__name__)
@@ -49,7 +48,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stack.push_async_callback(engine.dispose)
             stack.push_async_callback(verifier.aclose)
             stack.push_async_callback(mcp.aclose)
-            stack.push_async_callback(close_in_process_client, app)
             yield
 
     app = FastAPI(
@@ -70,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tasks.router)
     app.include_router(chat.router)
     app.include_router(conversations.router)
-    app.include_router(chatkit_router)
+    app.include_router(chatkit.router)
     app.mount(MCP_PATH.rstrip("/"), mcp)
     app.add_middleware(
         CORSMiddleware,

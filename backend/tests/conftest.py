@@ -17,7 +17,7 @@ import pytest
 from agents.testing import ScriptedModel
 from fastapi import FastAPI
 
-from src.api.routes.chat import get_model
+from src.chat.deps import get_model
 from src.core.settings import Settings
 from src.main import create_app
 from tests.support.auth import IdentityProvider

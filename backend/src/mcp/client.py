@@ -19,10 +19,8 @@ from agents.mcp import MCPServer as AgentMCPServer
 from agents.mcp import MCPUtil
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, GetPromptResult, ListPromptsResult, Tool
-from starlette.types import ASGIApp
 
 from mcp import Client
-from src.mcp import IN_PROCESS_CLIENT_STATE
 from src.mcp.server import SERVER_NAME
 
 # A tool call that takes longer (a database that stopped answering) fails, and the model says so.
@@ -109,24 +107,12 @@ class InProcessMCPServer(AgentMCPServer):
         return self._client
 
 
-_connecting = asyncio.Lock()
-
-
-async def agent_mcp_server(app: ASGIApp) -> InProcessMCPServer:
-    """The app's shared in-process MCP connection, opened on first use (the app's lifespan
-    closes it: see `src.mcp.close_in_process_client`)."""
-    state = app.state  # type: ignore[attr-defined]
-    server: InProcessMCPServer | None = getattr(state, IN_PROCESS_CLIENT_STATE, None)
-    if server is not None:
-        return server
-    async with _connecting:
-        server = getattr(state, IN_PROCESS_CLIENT_STATE, None)
-        if server is None:
-            server = InProcessMCPServer(state.mcp.server())
-            await server.connect()
-            setattr(state, IN_PROCESS_CLIENT_STATE, server)
-            _freeze_long_lived_objects()
-    return server
+async def connect_agent_server(server: MCPServer) -> InProcessMCPServer:
+    """Connects the agent's client to `server` (see LazyMCP.agent_server, which keeps it)."""
+    connection = InProcessMCPServer(server)
+    await connection.connect()
+    _freeze_long_lived_objects()
+    return connection
 
 
 def _freeze_long_lived_objects() -> None:

@@ -1,5 +1,5 @@
-"""The app's MCP server, built on first use: the ASGI app mounted at MCP_PATH and the server the
-chat agent's in-process client connects to.
+"""The app's MCP server, built on first use: the ASGI app mounted at MCP_PATH, and the chat
+agent's in-process connection to the same server.
 
 The MCP SDK costs about a second of CPU to import (its protocol types, for two protocol
 versions): a pod that built the server at start-up would pay it before answering its first
@@ -23,11 +23,14 @@ from src.auth.jwks import JWKSVerifier
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
+    from src.mcp.client import InProcessMCPServer
+
 
 class LazyMCP:
     """Mounted at MCP_PATH: the first request builds the streamable HTTP app and starts its
     session manager, in a task of its own (its task group must start and end in one task, and
-    a request's task ends with the request); `aclose` (the app's lifespan) stops it."""
+    a request's task ends with the request); `aclose` (the app's lifespan) stops it, and the
+    agent's connection if a chat opened one."""
 
     def __init__(
         self,
@@ -45,6 +48,8 @@ class LazyMCP:
         self._session_manager: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[None] | None = None
         self._closing = asyncio.Event()
+        self._agent_server: InProcessMCPServer | None = None
+        self._connecting = asyncio.Lock()
 
     def server(self) -> MCPServer:
         """The MCP server (one per app), built on the first call."""
@@ -55,6 +60,17 @@ class LazyMCP:
                 verifier=self._verifier, sessionmaker=self._sessionmaker, issuer=self._issuer
             )
         return self._server
+
+    async def agent_server(self) -> InProcessMCPServer:
+        """The chat agent's in-process connection to the server (one per app, shared by every
+        conversation), opened on the first chat."""
+        if self._agent_server is None:
+            async with self._connecting:  # concurrent first chats connect once
+                if self._agent_server is None:
+                    from src.mcp.client import connect_agent_server
+
+                    self._agent_server = await connect_agent_server(self.server())
+        return self._agent_server
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         http_app = self._http_app or await self._start()
@@ -99,7 +115,11 @@ class LazyMCP:
                 ready.cancel()
 
     async def aclose(self) -> None:
-        """Stops the session manager, if a request started it (at app shutdown)."""
+        """Closes the agent's connection and stops the session manager, whichever were started
+        (at app shutdown)."""
+        agent_server, self._agent_server = self._agent_server, None
+        if agent_server is not None:
+            await agent_server.cleanup()
         task, self._session_manager = self._session_manager, None
         if task is not None:
             self._closing.set()

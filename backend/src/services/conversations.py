@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import load_only
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -51,13 +52,20 @@ async def list_conversations(session: AsyncSession, *, user_id: str) -> list[Con
 
 
 async def list_messages(
-    session: AsyncSession, *, user_id: str, conversation_id: int, last: int | None = None
+    session: AsyncSession,
+    *,
+    conversation: Conversation,
+    last: int | None = None,
+    transcript: bool = False,
 ) -> list[Message]:
-    """The conversation's messages in order; `last` keeps only the most recent ones."""
-    await get_conversation(session, user_id=user_id, conversation_id=conversation_id)
+    """The conversation's messages in order; `last` keeps only the most recent ones.
+    `transcript` reads only who said what: the stored tool calls (whole task lists, some of
+    them) are for the UI, not for the model."""
     statement = select(Message).where(
-        Message.conversation_id == conversation_id, Message.user_id == user_id
+        Message.conversation_id == conversation.id, Message.user_id == conversation.user_id
     )
+    if transcript:
+        statement = statement.options(load_only(Message.role, Message.content))  # type: ignore[arg-type]
     if last is None:
         return list((await session.exec(statement.order_by(col(Message.id)))).all())
     recent = (await session.exec(statement.order_by(col(Message.id).desc()).limit(last))).all()

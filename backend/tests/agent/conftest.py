@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from agents import Runner
 
-from src.agent import build_agent, build_model
+from src.agent.assistant import build_agent
+from src.agent.provider import build_model
 
 from .standins import (
     ModelSettings,

@@ -10,7 +10,8 @@ import httpx
 from agents import Runner
 from fastapi import FastAPI
 
-from src.agent import build_agent, build_model
+from src.agent.assistant import build_agent
+from src.agent.provider import build_model
 from tests.conftest import User
 from tests.support.mcp_in_process import in_process_mcp_server
 

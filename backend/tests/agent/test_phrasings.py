@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from agents import Runner
 
-from src.agent import build_agent, build_model
+from src.agent.assistant import build_agent
 from src.agent.offline.model import TOOLS_UNAVAILABLE
+from src.agent.provider import build_model
 
 from .standins import NOW, ModelSettings, RunTurn, TaskStore, at, fixed_clock
 

@@ -10,7 +10,10 @@ from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel, trace
 from agents.tracing.traces import NoOpTrace
 from pydantic import SecretStr
 
-from src.agent import OfflineAssistantModel, build_agent, build_model, is_offline, model_name
+from src.agent.assistant import build_agent
+from src.agent.choice import is_offline, model_name
+from src.agent.offline import OfflineAssistantModel
+from src.agent.provider import build_model
 
 from .standins import NOW, ModelSettings, fixed_clock
 

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from starlette.types import ASGIApp
 
-from src.mcp.client import InProcessMCPServer, agent_mcp_server
+from src.mcp.client import InProcessMCPServer
 from src.mcp.server import acting_as
 
 
@@ -18,6 +18,6 @@ async def in_process_mcp_server(
     """The token is verified as any request's is; the chat service binds its verified user
     itself (`acting_as`)."""
     user = await app.state.verifier.verify(bearer_token)  # type: ignore[attr-defined]
-    server = await agent_mcp_server(app)
+    server = await app.state.mcp.agent_server()  # type: ignore[attr-defined]
     with acting_as(user.id, token=bearer_token):
         yield server

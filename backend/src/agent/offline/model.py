@@ -37,11 +37,11 @@ from openai.types.responses import (
 )
 from openai.types.responses.response_usage import InputTokensDetails, OutputTokensDetails
 
+from ..choice import OFFLINE_MODEL_NAME as MODEL_NAME
 from .dates import Clock, utc_now
 from .planner import Step, next_step
 from .transcript import read_transcript
 
-MODEL_NAME = "offline-assistant"
 TOOLS_UNAVAILABLE = (
     "My task tools aren't available right now, so I can't do that. Please try again."
 )

@@ -5,24 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from src.api.deps import CurrentUser, SettingsDep, UserId
+from src.agent.choice import is_offline, model_name
+from src.api.deps import SettingsDep, UserId
+from src.chat.deps import ChatDep
+from src.chat.errors import AssistantFailed
 from src.db.types import ID_MAX
-
-if TYPE_CHECKING:
-    from agents import Model
-
-    from src.auth.jwks import AuthenticatedUser
-    from src.services.chat import TurnContext
-
-# The Agents SDK and the OpenAI client (src.agent, src.services.chat) are imported on the first
-# chat, not at start-up: they are about 40 % of the app's import time, and probes, the task API
-# and MCP never need them.
 
 router = APIRouter(prefix="/api/{user_id}", tags=["chat"])
 
@@ -64,52 +57,15 @@ class AssistantInfo(BaseModel):
     model: str
 
 
-def get_model(request: Request) -> Model:
-    """The process's chat model, built on first use (tests override this dependency with a
-    scripted one)."""
-    state = request.app.state
-    if getattr(state, "model", None) is None:
-        from src.agent import build_model
-
-        state.model = build_model(state.settings)
-    return state.model
-
-
-ModelDep = Annotated["Model", Depends(get_model)]
-
-
-async def _begin_turn(
-    request: Request, *, user_id: str, user: AuthenticatedUser, body: ChatRequest
-) -> TurnContext:
-    """Stores the user's message (in a new conversation when none is given): the part of a
-    turn that is the same whether the reply is returned whole or streamed."""
-    from src.services import chat as service
-
-    return await service.begin_turn(
-        request.app.state.sessionmaker,
-        user_id=user_id,
-        bearer_token=user.token,
-        conversation_id=body.conversation_id,
-        message=body.message,
-    )
-
-
 @router.post(
     "/chat",
     response_model=ChatResponse,
     responses={502: {"description": "The model failed; the user's message is kept"}},
 )
-async def chat(
-    request: Request, user_id: UserId, user: CurrentUser, body: ChatRequest, model: ModelDep
-) -> ChatResponse | JSONResponse:
-    from src.services import chat as service
-    from src.services.chat import AssistantFailed
-
-    turn = await _begin_turn(request, user_id=user_id, user=user, body=body)
+async def chat(_: UserId, body: ChatRequest, chat: ChatDep) -> ChatResponse | JSONResponse:
+    turn = await chat.begin(conversation_id=body.conversation_id, message=body.message)
     try:
-        result = await service.run_turn(
-            turn, app=request.app, model=model, sessionmaker=request.app.state.sessionmaker
-        )
+        result = await chat.reply(turn)
     except AssistantFailed as exc:
         return JSONResponse(
             status_code=status.HTTP_502_BAD_GATEWAY,
@@ -127,20 +83,13 @@ async def chat(
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "UI message stream"}},
 )
-async def chat_stream(
-    request: Request, user_id: UserId, user: CurrentUser, body: ChatRequest, model: ModelDep
-) -> StreamingResponse:
+async def chat_stream(_: UserId, body: ChatRequest, chat: ChatDep) -> StreamingResponse:
     """The same turn as `POST /chat`, streamed as Vercel AI SDK UI message stream v1 (SSE).
     The conversation id is in the `x-conversation-id` header and in the `start` part's
     `messageMetadata`."""
-    from src.services import chat as service
-
-    turn = await _begin_turn(request, user_id=user_id, user=user, body=body)
-    parts = service.stream_turn(
-        turn, app=request.app, model=model, sessionmaker=request.app.state.sessionmaker
-    )
+    turn = await chat.begin(conversation_id=body.conversation_id, message=body.message)
     return StreamingResponse(
-        _server_sent_events(parts),
+        _server_sent_events(chat.stream(turn)),
         media_type="text/event-stream",
         headers={**UI_MESSAGE_STREAM_HEADERS, "x-conversation-id": str(turn.conversation.id)},
     )
@@ -169,6 +118,4 @@ async def _server_sent_events(parts: AsyncIterator[dict[str, Any]]) -> AsyncIter
 
 @router.get("/assistant", response_model=AssistantInfo)
 async def assistant(_: UserId, settings: SettingsDep) -> AssistantInfo:
-    from src.agent import is_offline, model_name
-
     return AssistantInfo(offline=is_offline(settings), model=model_name(settings))

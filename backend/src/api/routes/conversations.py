@@ -22,9 +22,10 @@ async def list_conversations(session: SessionDep, user_id: UserId) -> list[Conve
 async def list_messages(
     session: SessionDep, user_id: UserId, conversation_id: ConversationId
 ) -> list[MessagePublic]:
-    messages = await service.list_messages(
+    conversation = await service.get_conversation(
         session, user_id=user_id, conversation_id=conversation_id
     )
+    messages = await service.list_messages(session, conversation=conversation)
     return [MessagePublic.model_validate(m) for m in messages]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from chatkit.store import NotFoundError, Store
 from chatkit.types import (
     AssistantMessageContent,
     AssistantMessageItem,
@@ -30,7 +31,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from chatkit.store import NotFoundError, Store
 from src.models.conversation import CONVERSATION_TITLE_MAX, Conversation, Message, Role
 from src.services import conversations
 from src.services.conversations import ConversationNotFound
@@ -44,7 +44,6 @@ class ChatKitContext:
     """Who is asking, per request; never taken from the request body."""
 
     user_id: str
-    bearer_token: str = field(repr=False)
     # threads.create: the conversation made for the new thread before ChatKit names it.
     new_conversation_id: int | None = None
     # The tool calls of the turn being answered, stored with the assistant's message.

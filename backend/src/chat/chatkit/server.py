@@ -1,12 +1,15 @@
-"""The self-hosted ChatKit server: ChatKit's protocol over the same agent, MCP tools and user
-scoping as `POST /api/{user_id}/chat`, storing threads as the app's conversations."""
+"""The self-hosted ChatKit server: ChatKit's protocol over the same chat turn as
+`POST /api/{user_id}/chat` (its agent, MCP tools and user), storing threads as the app's
+conversations. ChatKit stores the turn's messages itself, through the store."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from agents import Model, Runner, TResponseInputItem
+from agents import TResponseInputItem
 from chatkit.agents import AgentContext, stream_agent_response
+from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
+from chatkit.store import NotFoundError
 from chatkit.types import (
     AssistantMessageItem,
     ChatKitReq,
@@ -18,18 +21,13 @@ from chatkit.types import (
     UserMessageTagContent,
     UserMessageTextContent,
 )
+from fastapi import status
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from openai.types.responses import EasyInputMessageParam
-from pydantic import TypeAdapter
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
-from starlette.types import ASGIApp
+from pydantic import TypeAdapter, ValidationError
 
-from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
-from chatkit.store import NotFoundError
-from src.agent import build_agent
-from src.mcp.client import agent_mcp_server
-from src.mcp.server import acting_as
-from src.services.chat import HISTORY_MESSAGES, MAX_AGENT_TURNS, tool_calls_of
+from src.chat.results import tool_calls_of
+from src.chat.turn import HISTORY_MESSAGES, Chat
 
 from .store import ChatKitContext, ConversationStore
 
@@ -37,13 +35,32 @@ _REQUEST = TypeAdapter[ChatKitReq](ChatKitReq)
 
 
 class TodoChatKitServer(ChatKitServer[ChatKitContext]):
-    def __init__(
-        self, *, app: ASGIApp, model: Model, sessionmaker: async_sessionmaker[AsyncSession]
-    ) -> None:
+    def __init__(self, chat: Chat) -> None:
         self.store: ConversationStore
-        super().__init__(store=ConversationStore(sessionmaker))
-        self._app = app
-        self._model = model
+        super().__init__(store=ConversationStore(chat.sessionmaker))
+        self._chat = chat
+
+    async def answer(self, request: bytes) -> Response:
+        """The HTTP response to a ChatKit request: server-sent events for a streaming one, JSON
+        for the others; a malformed request is a 422, someone else's thread a 404."""
+        try:
+            result = await self.process(request, ChatKitContext(user_id=self._chat.user_id))
+        except ValidationError as exc:
+            return JSONResponse(
+                status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+                content={
+                    "detail": exc.errors(
+                        include_url=False, include_context=False, include_input=False
+                    )
+                },
+            )
+        except NotFoundError as exc:
+            return JSONResponse(status_code=status.HTTP_404_NOT_FOUND, content={"detail": str(exc)})
+        if isinstance(result, StreamingResult):
+            return StreamingResponse(
+                result, media_type="text/event-stream", headers={"cache-control": "no-cache"}
+            )
+        return Response(content=result.json, media_type="application/json")
 
     async def process(
         self, request: str | bytes | bytearray, context: ChatKitContext
@@ -80,12 +97,7 @@ class TodoChatKitServer(ChatKitServer[ChatKitContext]):
             for item in reversed(history.data)
             if isinstance(item, UserMessageItem | AssistantMessageItem)
         ]
-        mcp = await agent_mcp_server(self._app)
-        # The run's task starts here and keeps this identity; it is bound only around the start
-        # because this generator may be resumed from other contexts.
-        with acting_as(context.user_id, token=context.bearer_token):
-            agent = build_agent(model=self._model, tools=mcp.agent_tools)
-            result = Runner.run_streamed(agent, agent_input, max_turns=MAX_AGENT_TURNS)
+        result = self._chat.run_streamed(agent_input)
         agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
         async for event in stream_agent_response(agent_context, result):
             if isinstance(event, ThreadItemDoneEvent) and isinstance(
@@ -94,6 +106,3 @@ class TodoChatKitServer(ChatKitServer[ChatKitContext]):
                 # The store keeps them with this message, as the /chat endpoint does.
                 context.tool_calls = tool_calls_of(result.new_items)
             yield event
-
-
-__all__ = ["NotFoundError", "StreamingResult", "TodoChatKitServer"]

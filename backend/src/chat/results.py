@@ -1,0 +1,59 @@
+"""What an agent run produced, as the app stores and shows it: the reply's text, and each tool
+call's name, arguments and MCP result as data."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from agents.items import RunItem, ToolCallItem, ToolCallOutputItem
+
+
+def final_text(output: Any) -> str:
+    return "" if output is None else str(output)
+
+
+def tool_calls_of(items: list[RunItem]) -> list[dict[str, Any]]:
+    """`[{"name", "arguments", "result"}]` for each tool call of the turn, in order."""
+    results = {
+        output_call_id(item): tool_result(item.output)
+        for item in items
+        if isinstance(item, ToolCallOutputItem)
+    }
+    calls = []
+    for item in items:
+        if isinstance(item, ToolCallItem):
+            call_id, name, arguments = call_parts(item)
+            calls.append({"name": name, "arguments": arguments, "result": results.get(call_id)})
+    return calls
+
+
+def tool_result(output: Any) -> Any:
+    """An MCP tool's output as data: its JSON text parsed, or the plain text (e.g. an error)."""
+    if isinstance(output, dict) and output.get("type") == "text":
+        output = output.get("text", "")
+    elif isinstance(output, list):
+        output = "".join(part.get("text", "") for part in output if isinstance(part, dict))
+    if isinstance(output, str):
+        try:
+            return json.loads(output)
+        except ValueError:
+            return output
+    return output
+
+
+def call_parts(item: ToolCallItem) -> tuple[str, str, Any]:
+    """A tool call's id, tool name and arguments (parsed from JSON when they are JSON)."""
+    raw = item.raw_item
+    get = raw.get if isinstance(raw, dict) else lambda key, default=None: getattr(raw, key, default)
+    arguments = get("arguments", "") or "{}"
+    try:
+        parsed = json.loads(arguments) if isinstance(arguments, str) else arguments
+    except ValueError:
+        parsed = arguments
+    return str(get("call_id", "") or get("id", "")), str(get("name", "")), parsed
+
+
+def output_call_id(item: ToolCallOutputItem) -> str:
+    raw = item.raw_item
+    return str(raw.get("call_id", "") if isinstance(raw, dict) else getattr(raw, "call_id", ""))

@@ -1,0 +1,130 @@
+"""One chat turn, stateless: read the conversation's recent history and store the user's message
+(`begin`), run the agent with the app's MCP tools acting as the request's verified user, store
+the reply and its tool calls (`finish`).
+
+Database sessions are short and never held while the model thinks: the tools the agent calls
+open their own, and a pool connection held across a model call would starve them under load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents import Agent, Model, Runner, RunResult, RunResultStreaming, TResponseInputItem
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from src.agent.assistant import build_agent
+from src.mcp.client import InProcessMCPServer
+from src.mcp.server import acting_as
+from src.models.conversation import Conversation, Role
+from src.services import conversations
+from src.services.conversations import ConversationNotFound
+
+from .errors import assistant_failures
+from .results import final_text, tool_calls_of
+from .ui_stream import stream_turn
+
+HISTORY_MESSAGES = 40
+MAX_AGENT_TURNS = 12
+
+
+@dataclass
+class Turn:
+    """A turn begun: its conversation (read once, at the start) and what the agent reads."""
+
+    conversation: Conversation
+    agent_input: list[TResponseInputItem]
+
+
+@dataclass
+class TurnResult:
+    conversation_id: int
+    response: str
+    tool_calls: list[dict[str, Any]]
+    message_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chat:
+    """What a turn runs on, for one request's verified user: the model, the app's MCP tools,
+    the database."""
+
+    model: Model
+    tools: InProcessMCPServer
+    sessionmaker: async_sessionmaker[AsyncSession]
+    user_id: str
+    token: str = field(repr=False)
+
+    async def begin(self, *, conversation_id: int | None, message: str) -> Turn:
+        """Finds (or starts) the conversation, reads its recent history, stores the message."""
+        async with self.sessionmaker() as session:
+            conversation = await conversations.start_or_continue(
+                session,
+                user_id=self.user_id,
+                conversation_id=conversation_id,
+                first_message=message,
+            )
+            history = (
+                []
+                if conversation_id is None
+                else await conversations.list_messages(
+                    session, conversation=conversation, last=HISTORY_MESSAGES, transcript=True
+                )
+            )
+            await conversations.add_message(
+                session, conversation=conversation, role=Role.USER, content=message
+            )
+        agent_input: list[TResponseInputItem] = [
+            {"role": Role(m.role).value, "content": m.content}  # type: ignore[misc]
+            for m in history
+        ]
+        agent_input.append({"role": "user", "content": message})
+        return Turn(conversation, agent_input)
+
+    async def reply(self, turn: Turn) -> TurnResult:
+        """Runs the turn to its end and stores the reply."""
+        with assistant_failures(), self._agent() as agent:
+            result: RunResult = await Runner.run(agent, turn.agent_input, max_turns=MAX_AGENT_TURNS)
+        reply = final_text(result.final_output)
+        return await self.finish(turn, reply, tool_calls_of(result.new_items))
+
+    def run_streamed(self, agent_input: list[TResponseInputItem]) -> RunResultStreaming:
+        """Starts the agent on `agent_input`; its events stream from the result."""
+        # The run's task starts here and keeps the user's identity: it is bound only around the
+        # start because the caller may resume the stream from other contexts.
+        with self._agent() as agent:
+            return Runner.run_streamed(agent, agent_input, max_turns=MAX_AGENT_TURNS)
+
+    def stream(self, turn: Turn) -> AsyncIterator[dict[str, Any]]:
+        """The turn as UI message stream parts (see ui_stream.py), stored when it ends."""
+        return stream_turn(self, turn)
+
+    async def finish(self, turn: Turn, reply: str, calls: list[dict[str, Any]]) -> TurnResult:
+        """Stores the assistant's reply with the turn's tool calls."""
+        conversation = turn.conversation
+        conversation_id = conversation.id
+        assert conversation_id is not None
+        async with self.sessionmaker() as session:
+            try:
+                message = await conversations.add_message(
+                    session,
+                    conversation=conversation,
+                    role=Role.ASSISTANT,
+                    content=reply,
+                    tool_calls=calls or None,
+                )
+            except StaleDataError:  # the user deleted the conversation while the agent ran
+                raise ConversationNotFound(conversation_id) from None
+        return TurnResult(conversation_id, reply, calls, message.id)
+
+    @contextmanager
+    def _agent(self) -> Iterator[Agent[Any]]:
+        """The assistant; tool calls made in this context (and in tasks it starts) act as the
+        user."""
+        with acting_as(self.user_id, token=self.token):
+            yield build_agent(model=self.model, tools=self.tools.agent_tools)
