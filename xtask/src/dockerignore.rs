@@ -224,6 +224,15 @@ impl Matcher {
         self.patterns.iter().zip(&hits.0).rev().find(|(_, &hit)| hit).is_some_and(|(p, _)| !p.exclusion)
     }
 
+    /// Whether `path` alone is excluded, its parent directories matched first, as the walk does.
+    pub fn excludes(&self, path: &str) -> bool {
+        let mut hits = Hits::default();
+        for (at, _) in path.match_indices('/') {
+            hits = self.hits(&path[..at], &hits);
+        }
+        self.excluded_by(&self.hits(path, &hits))
+    }
+
     /// Whether the walk must look inside the excluded directory `dir`: only when an `!`
     /// pattern could re-include something below it. Otherwise the whole tree is skipped
     /// without being read (a large node_modules costs nothing).
@@ -264,16 +273,7 @@ mod tests {
     use super::*;
 
     fn excluded(rules: &str, path: &str) -> bool {
-        excluded_by(&parse(rules).unwrap(), path)
-    }
-
-    /// Whether `matcher` excludes `path`, its parents matched first, as the walk does.
-    fn excluded_by(matcher: &Matcher, path: &str) -> bool {
-        let mut hits = Hits::default();
-        for (at, _) in path.match_indices('/') {
-            hits = matcher.hits(&path[..at], &hits);
-        }
-        matcher.excluded_by(&matcher.hits(path, &hits))
+        parse(rules).unwrap().excludes(path)
     }
 
     // Cases from moby/patternmatcher's TestMatches (patternmatcher_test.go), which define
@@ -361,7 +361,7 @@ mod tests {
             // Docker cleans paths it matches (no trailing `/`); patterns keep what Clean leaves.
             let path = clean(path);
             let path = path.strip_prefix('/').unwrap_or(&path);
-            let got = excluded_by(&m, path);
+            let got = m.excludes(path);
             assert_eq!(got, want, "pattern {pattern:?} on {path:?}");
         }
     }
@@ -422,7 +422,7 @@ mod tests {
         let rules = "# a comment\n\n   \n  spaced.txt  \n";
         let m = parse(rules).unwrap();
         assert_eq!(m.patterns.len(), 1);
-        assert!(excluded_by(&m, "spaced.txt"));
+        assert!(m.excludes("spaced.txt"));
         // Only a `#` in the first column starts a comment.
         assert!(excluded(" #notcomment", "#notcomment"));
     }

@@ -1,12 +1,14 @@
 //! Content hashing of a build context: every file the build can see after `.dockerignore`
 //! (relative path, type, permission bits, bytes; symlinks as their link text; directories with
 //! their mode), independent of modification times and of the order the walk finds files in.
+//! [`archive`] writes the same entries as the tar stream Docker builds from, hashing the bytes
+//! it writes, so an image's tag describes exactly the context it was built from.
 
 use std::{
     collections::BTreeMap,
     fs,
-    io::Read,
-    os::unix::fs::PermissionsExt,
+    io::{Read, Write},
+    os::unix::fs::{MetadataExt, PermissionsExt},
     sync::atomic::{AtomicUsize, Ordering},
     time::{Duration, Instant},
 };
@@ -59,13 +61,18 @@ pub fn ignore_file(context: &Utf8Path, dockerfile: &Utf8Path) -> Option<Utf8Path
     general.is_file().then_some(general)
 }
 
-pub fn snapshot(context: &Utf8Path, dockerfile: &Utf8Path) -> Result<Snapshot> {
-    let start = Instant::now();
+/// What the build can see: the walk of `context` after its ignore file.
+struct Listing {
+    found: Vec<Found>,
+    ignore_file: Option<Utf8PathBuf>,
+}
+
+fn list(context: &Utf8Path, dockerfile: &Utf8Path) -> Result<Listing> {
     if !context.is_dir() {
         bail!("build context {context} does not exist or is not a directory");
     }
-    let ignore_path = ignore_file(context, dockerfile);
-    let matcher = match &ignore_path {
+    let ignore_file = ignore_file(context, dockerfile);
+    let matcher = match &ignore_file {
         Some(path) => {
             let text = fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
             dockerignore::parse(&text).with_context(|| format!("in {path}"))?
@@ -74,10 +81,14 @@ pub fn snapshot(context: &Utf8Path, dockerfile: &Utf8Path) -> Result<Snapshot> {
     };
     let mut found = Vec::new();
     walk(context, "", &matcher, &Hits::default(), &mut found)?;
-    let digests = hash_files(context, &found)?;
+    Ok(Listing { found, ignore_file })
+}
+
+/// Collects entries and their totals into a snapshot.
+fn collect(listing: Listing, digests: Vec<String>, start: Instant) -> Snapshot {
     let mut entries = BTreeMap::new();
     let (mut files, mut bytes) = (0, 0);
-    for (item, digest) in found.into_iter().zip(digests) {
+    for (item, digest) in listing.found.into_iter().zip(digests) {
         if item.kind == Kind::File {
             files += 1;
             bytes += item.size;
@@ -85,7 +96,139 @@ pub fn snapshot(context: &Utf8Path, dockerfile: &Utf8Path) -> Result<Snapshot> {
         entries.insert(item.path, Entry { kind: item.kind, mode: item.mode, digest });
     }
     let digest = combine(&entries);
-    Ok(Snapshot { entries, digest, files, bytes, elapsed: start.elapsed(), ignore_file: ignore_path })
+    Snapshot { entries, digest, files, bytes, elapsed: start.elapsed(), ignore_file: listing.ignore_file }
+}
+
+pub fn snapshot(context: &Utf8Path, dockerfile: &Utf8Path) -> Result<Snapshot> {
+    let start = Instant::now();
+    let listing = list(context, dockerfile)?;
+    let digests = hash_files(context, &listing.found)?;
+    Ok(collect(listing, digests, start))
+}
+
+/// A build context written as a tar stream, and what it holds.
+pub struct Archive {
+    /// The entries written, hashed from the bytes written.
+    pub snapshot: Snapshot,
+    /// The Dockerfile as written into the tar (the bytes its hash covers).
+    pub dockerfile_text: String,
+    /// Its path inside the tar, for `docker build --file`.
+    pub dockerfile_name: String,
+}
+
+/// The name of the Dockerfile inside the tar when it lies outside the context.
+const OUTSIDE_DOCKERFILE: &str = ".dockerfile.xtask";
+
+/// Writes the build context of `context` to `out` as the tar Docker receives on stdin: exactly
+/// the snapshot's entries, every file read once and hashed from the bytes written (a file saved
+/// meanwhile can't be built under another content's hash). Owners are 0:0 as `docker build`
+/// sends them; modification times are the files'; extended attributes are not sent.
+///
+/// Docker reads the Dockerfile from the context and then drops it, and `.dockerignore`, if the
+/// tar's `.dockerignore` excludes them. A Dockerfile that the snapshot excludes is therefore
+/// added together with a `.dockerignore` naming just it and itself (when the snapshot has no
+/// `.dockerignore` of its own); the engine applies no other pattern to a tar context.
+pub fn archive(context: &Utf8Path, dockerfile: &Utf8Path, out: impl Write) -> Result<Archive> {
+    let start = Instant::now();
+    let listing = list(context, dockerfile)?;
+    let dockerfile_name = match dockerfile.strip_prefix(context) {
+        Ok(rel) if rel.components().all(|c| matches!(c, camino::Utf8Component::Normal(_))) => rel.as_str().to_owned(),
+        _ => OUTSIDE_DOCKERFILE.to_owned(),
+    };
+    let mut tar = tar::Builder::new(out);
+    tar.follow_symlinks(false);
+    let mut digests = Vec::with_capacity(listing.found.len());
+    let (mut dockerfile_bytes, mut ignore_bytes) = (None, None);
+    for item in &listing.found {
+        let path = context.join(&item.path);
+        let mut header = tar::Header::new_gnu();
+        header.set_mode(item.mode);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(item.mtime);
+        let digest = match item.kind {
+            Kind::Dir => {
+                header.set_entry_type(tar::EntryType::Directory);
+                header.set_size(0);
+                tar.append_data(&mut header, format!("{}/", item.path), std::io::empty())?;
+                String::new()
+            }
+            Kind::Symlink => {
+                let target = fs::read_link(&path).with_context(|| format!("cannot read link {path}"))?;
+                header.set_entry_type(tar::EntryType::Symlink);
+                header.set_size(0);
+                tar.append_link(&mut header, &item.path, &target)?;
+                hex(&Sha256::digest(target.as_os_str().as_encoded_bytes()))
+            }
+            Kind::File => {
+                let bytes = fs::read(&path).with_context(|| format!("cannot read {path}"))?;
+                header.set_entry_type(tar::EntryType::Regular);
+                header.set_size(bytes.len() as u64);
+                tar.append_data(&mut header, &item.path, bytes.as_slice())?;
+                let digest = hex(&Sha256::digest(&bytes));
+                if item.path == dockerfile_name {
+                    dockerfile_bytes = Some(bytes);
+                } else if item.path == ".dockerignore" {
+                    ignore_bytes = Some(bytes);
+                }
+                digest
+            }
+        };
+        digests.push(digest);
+    }
+    let in_snapshot = dockerfile_bytes.is_some();
+    let dockerfile_bytes = match dockerfile_bytes {
+        Some(bytes) => bytes,
+        None => {
+            let bytes = fs::read(dockerfile).with_context(|| format!("cannot read {dockerfile}"))?;
+            append_file(&mut tar, &dockerfile_name, &bytes)?;
+            bytes
+        }
+    };
+    match &ignore_bytes {
+        // What the engine will drop must be exactly what the snapshot left out.
+        Some(bytes) => {
+            let matcher = dockerignore::parse(&String::from_utf8_lossy(bytes))
+                .with_context(|| format!("in {context}/.dockerignore"))?;
+            let dropped = [".dockerignore", dockerfile_name.as_str()].map(|p| matcher.excludes(p));
+            if dropped[0] || dropped[1] == in_snapshot {
+                bail!(
+                    "{context}/.dockerignore and {} disagree on whether {dockerfile_name} and .dockerignore are part \
+                     of the context; Docker drops them by {context}/.dockerignore: make both files say the same for them",
+                    listing.ignore_file.as_ref().map_or("the ignore file".to_owned(), |p| p.to_string())
+                );
+            }
+        }
+        None if !in_snapshot => {
+            let rules = format!("/.dockerignore\n/{}\n", escape_pattern(&dockerfile_name));
+            append_file(&mut tar, ".dockerignore", rules.as_bytes())?;
+        }
+        None => {}
+    }
+    tar.into_inner()?.flush()?;
+    let dockerfile_text = String::from_utf8(dockerfile_bytes).with_context(|| format!("{dockerfile} is not UTF-8"))?;
+    Ok(Archive { snapshot: collect(listing, digests, start), dockerfile_text, dockerfile_name })
+}
+
+fn append_file<W: Write>(tar: &mut tar::Builder<W>, name: &str, bytes: &[u8]) -> Result<()> {
+    let mut header = tar::Header::new_gnu();
+    header.set_mode(0o644);
+    header.set_size(bytes.len() as u64);
+    header.set_entry_type(tar::EntryType::Regular);
+    tar.append_data(&mut header, name, bytes)?;
+    Ok(())
+}
+
+/// A path as a `.dockerignore` pattern that matches only it.
+fn escape_pattern(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// One digest over the sorted entries: the walk order can't change it.
@@ -109,6 +252,8 @@ struct Found {
     kind: Kind,
     mode: u32,
     size: u64,
+    /// Seconds since the epoch; not hashed, only carried into the tar.
+    mtime: u64,
 }
 
 /// Collects what the build sees below `rel` (whose .dockerignore matches are `hits`). Returns
@@ -128,6 +273,7 @@ fn walk(root: &Utf8Path, rel: &str, matcher: &Matcher, hits: &Hits, out: &mut Ve
         let item_hits = matcher.hits(&path, hits);
         let excluded = matcher.excluded_by(&item_hits);
         let mode = meta.permissions().mode() & 0o7777;
+        let mtime = meta.mtime().max(0) as u64;
         let kind = if meta.is_dir() {
             Kind::Dir
         } else if meta.is_symlink() {
@@ -145,11 +291,12 @@ fn walk(root: &Utf8Path, rel: &str, matcher: &Matcher, hits: &Hits, out: &mut Ve
             let at = out.len();
             let below = walk(root, &path, matcher, &item_hits, out)?;
             if !excluded || below {
-                out.insert(at, Found { path, kind, mode, size: 0 });
+                out.insert(at, Found { path, kind, mode, size: 0, mtime });
                 included_any = true;
             }
         } else if !excluded {
-            out.push(Found { path, kind, mode: if kind == Kind::Symlink { 0 } else { mode }, size: meta.len() });
+            let mode = if kind == Kind::Symlink { 0 } else { mode };
+            out.push(Found { path, kind, mode, size: meta.len(), mtime });
             included_any = true;
         }
     }
@@ -327,6 +474,67 @@ mod tests {
         assert!(snap.entries.contains_key("README.md"));
         assert!(!snap.entries.contains_key("src/main.py"));
         assert_eq!(snap.ignore_file.unwrap(), dir.path.join("Dockerfile.dockerignore"));
+    }
+
+    /// Path → (entry type, bytes) of a tar.
+    fn tar_entries(bytes: &[u8]) -> BTreeMap<String, (tar::EntryType, Vec<u8>)> {
+        let mut archive = tar::Archive::new(bytes);
+        let mut out = BTreeMap::new();
+        for entry in archive.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let path = entry.path().unwrap().to_string_lossy().trim_end_matches('/').to_owned();
+            let kind = entry.header().entry_type();
+            let mut data = Vec::new();
+            entry.read_to_end(&mut data).unwrap();
+            out.insert(path, (kind, data));
+        }
+        out
+    }
+
+    #[test]
+    fn archive_holds_exactly_the_snapshot_and_hashes_the_same() {
+        let dir = fixture();
+        dir.write(".dockerignore", "README.md\n");
+        std::os::unix::fs::symlink("src/main.py", dir.path.join("link")).unwrap();
+        let mut tar = Vec::new();
+        let archive = archive(&dir.path, &dir.path.join("Dockerfile"), &mut tar).unwrap();
+        let snap = snapshot(&dir.path, &dir.path.join("Dockerfile")).unwrap();
+        assert_eq!(archive.snapshot.digest, snap.digest);
+        assert_eq!(archive.dockerfile_name, "Dockerfile");
+        let entries = tar_entries(&tar);
+        assert_eq!(entries.keys().collect::<Vec<_>>(), snap.entries.keys().collect::<Vec<_>>());
+        assert_eq!(entries["src/main.py"].1, b"print('hi')\n");
+        assert_eq!(entries["link"].0, tar::EntryType::Symlink);
+        assert_eq!(entries["src"].0, tar::EntryType::Directory);
+        // What was written stays what the digest says, whatever happens to the files after.
+        dir.write("src/main.py", "print('later')\n");
+        assert_ne!(snapshot(&dir.path, &dir.path.join("Dockerfile")).unwrap().digest, archive.snapshot.digest);
+    }
+
+    #[test]
+    fn an_excluded_dockerfile_travels_with_an_ignore_file_that_drops_it() {
+        let dir = fixture();
+        dir.write(".dockerignore", "Dockerfile\n.dockerignore\n");
+        let mut tar = Vec::new();
+        let archive = archive(&dir.path, &dir.path.join("Dockerfile"), &mut tar).unwrap();
+        assert!(!archive.snapshot.entries.contains_key("Dockerfile"));
+        assert_eq!(archive.dockerfile_text, "FROM scratch\nCOPY . /\n");
+        let entries = tar_entries(&tar);
+        assert_eq!(entries["Dockerfile"].1, b"FROM scratch\nCOPY . /\n");
+        let rules = dockerignore::parse(std::str::from_utf8(&entries[".dockerignore"].1).unwrap()).unwrap();
+        assert!(rules.excludes("Dockerfile") && rules.excludes(".dockerignore"));
+        assert!(!rules.excludes("src/main.py"));
+    }
+
+    #[test]
+    fn an_ignore_file_docker_would_read_differently_is_refused() {
+        // The Dockerfile-specific file keeps the Dockerfile; the engine would drop it by the
+        // context's .dockerignore, which the tar must carry (the specific file keeps it).
+        let dir = fixture();
+        dir.write(".dockerignore", "Dockerfile\n");
+        dir.write("Dockerfile.dockerignore", "README.md\n");
+        let err = archive(&dir.path, &dir.path.join("Dockerfile"), Vec::new()).err().unwrap().to_string();
+        assert!(err.contains("disagree"), "{err}");
     }
 
     #[test]

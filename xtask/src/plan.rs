@@ -111,6 +111,19 @@ impl ImagePlan {
     pub fn absent_bases(&self) -> Vec<&str> {
         self.inputs.base_images.iter().filter(|(_, id)| *id == ABSENT).map(|(r, _)| r.as_str()).collect()
     }
+
+    /// The same plan with its base images' IDs looked up again (after a build pulled one):
+    /// every other input, the files above all, stays what was hashed and built.
+    pub fn with_bases_resolved(&self, image: &Image, store: &mut dyn ImageStore) -> Result<ImagePlan> {
+        let mut plan = self.clone();
+        for (base, id) in plan.inputs.base_images.iter_mut() {
+            *id = store.resolve(base)?.unwrap_or_else(|| ABSENT.to_owned());
+        }
+        plan.hash = plan.inputs.hash();
+        plan.tag = config::render_tag(&image.tag, &plan.hash);
+        plan.reference = format!("{}:{}", image.name, plan.tag);
+        Ok(plan)
+    }
 }
 
 /// The images to consider for `keys` (all when empty): those and what they depend on, in build
@@ -154,12 +167,23 @@ impl<'a> Planner<'a> {
         Planner { state, env, done: BTreeMap::new() }
     }
 
+    /// Hashes the context as it is now and plans from it.
     pub fn plan(&mut self, image: &Image, store: &mut dyn ImageStore) -> Result<ImagePlan> {
         let snapshot = hash::snapshot(&image.context, &image.dockerfile)
             .with_context(|| format!("cannot hash the context of image `{}`", image.key))?;
         let dockerfile_text = std::fs::read_to_string(&image.dockerfile)
             .with_context(|| format!("cannot read {} (image `{}`)", image.dockerfile, image.key))?;
+        self.plan_from(image, snapshot, &dockerfile_text, store)
+    }
 
+    /// Plans from a snapshot already taken (the one a build sends to Docker).
+    pub fn plan_from(
+        &mut self,
+        image: &Image,
+        snapshot: hash::Snapshot,
+        dockerfile_text: &str,
+        store: &mut dyn ImageStore,
+    ) -> Result<ImagePlan> {
         let mut depends_on = BTreeMap::new();
         let mut dep_references = Vec::new();
         for dep in &image.depends_on {
@@ -171,7 +195,7 @@ impl<'a> Planner<'a> {
         }
         let (hashed_args, build_args) = self.evaluate_args(image)?;
         let mut base_images = BTreeMap::new();
-        for base in dockerfile::base_images(&dockerfile_text, &build_args) {
+        for base in dockerfile::base_images(dockerfile_text, &build_args) {
             // Our own images are covered by their hash in depends_on.
             if dep_references.contains(&base) {
                 continue;

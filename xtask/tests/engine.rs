@@ -1,7 +1,8 @@
 //! The pipeline against a real Docker engine (and real Helm): fixture contexts are built, a
 //! second build skips, touching a file rebuilds only that image and its dependents, a budget
-//! below the real size fails `verify-budgets` with its table, and the values `up` generates
-//! pass the real chart's schema.
+//! below the real size fails `verify-budgets` with its table, the values `up` generates
+//! pass the real chart's schema, and an image holds exactly what its tag's hash covers (files
+//! saved during a build, the ignore rules of either builder; a `docker` shim makes the edits).
 //!
 //! They need a Docker engine and helm, so they are `#[ignore]`d in a plain `cargo test` (where
 //! they show as ignored, never as passed) and run by `cargo xtask test --tier images`, which
@@ -436,4 +437,130 @@ fn up_on_a_kube_environment_loads_what_the_node_lacks_with_the_load_command() {
         )),
         "{stdout}"
     );
+}
+
+/// The files of an image, as `docker export` lists them.
+fn image_files(reference: &str) -> Vec<String> {
+    let container = Command::new("docker").args(["create", reference, "x"]).output().unwrap();
+    assert!(container.status.success(), "{}", String::from_utf8_lossy(&container.stderr));
+    let id = String::from_utf8_lossy(&container.stdout).trim().to_owned();
+    let export = Command::new("sh").arg("-c").arg(format!("docker export {id} | tar -t")).output().unwrap();
+    let _ = Command::new("docker").args(["rm", &id]).output();
+    String::from_utf8_lossy(&export.stdout).lines().map(|l| l.trim_end_matches('/').to_owned()).collect()
+}
+
+/// One file of an image.
+fn image_file(reference: &str, path: &str) -> String {
+    let container = Command::new("docker").args(["create", reference, "x"]).output().unwrap();
+    let id = String::from_utf8_lossy(&container.stdout).trim().to_owned();
+    let copied = Command::new("sh").arg("-c").arg(format!("docker cp {id}:{path} - | tar -xO")).output().unwrap();
+    let _ = Command::new("docker").args(["rm", &id]).output();
+    String::from_utf8_lossy(&copied.stdout).into_owned()
+}
+
+/// A `docker` first on PATH that runs the real one; for `docker build` it runs the shell
+/// commands `before` first and `after` once the real build is done. Returns the PATH.
+fn docker_shim(f: &Fixture, before: &str, after: &str) -> String {
+    let real = Command::new("sh").args(["-c", "command -v docker"]).output().unwrap();
+    let real = String::from_utf8_lossy(&real.stdout).trim().to_owned();
+    let bin = f.dir.join("shim");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = format!(
+        "#!/bin/sh\nreal='{real}'\nif [ \"$1\" = build ]; then\n{before}\n\"$real\" \"$@\"; rc=$?\n{after}\nexit $rc\nfi\nexec \"$real\" \"$@\"\n"
+    );
+    let path = bin.join("docker");
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap())
+}
+
+/// The reference the last build of `key` reported.
+fn built_reference(f: &Fixture, key: &str) -> String {
+    let report = f.report("build");
+    let image = report["images"].as_array().unwrap().iter().find(|i| i["key"] == key).unwrap();
+    image["reference"].as_str().unwrap().to_owned()
+}
+
+#[test]
+#[ignore = "needs a Docker engine: run by `cargo xtask test --tier images`"]
+fn a_file_saved_during_a_build_that_pulled_its_base_is_rebuilt_next_time() {
+    let f = Fixture::new("pulled", "100");
+    assert!(f.xtask(&["build", "other"], None).status.success());
+    let other = built_reference(&f, "other");
+    let p = f.prefix.clone();
+    let infra = std::fs::read_to_string(f.dir.join("infra.toml")).unwrap();
+    f.write("infra.toml", &format!("{infra}\n[images.solo]\nname = \"{p}-solo\"\ncontext = \"solo\"\n"));
+    f.write("solo/Dockerfile", &format!("FROM {p}-pulled:1\nCOPY . /solo/\n"));
+    f.write("solo/main.txt", "v1\n");
+    f.write("edit-once", "");
+    // The base is absent until the build "pulls" it; after the build (once) a file is saved.
+    let dir = f.dir.display();
+    let path = docker_shim(
+        &f,
+        &format!("\"$real\" image inspect {p}-pulled:1 >/dev/null 2>&1 || \"$real\" tag {other} {p}-pulled:1"),
+        &format!("if [ -f '{dir}/edit-once' ]; then echo v2 >> '{dir}/solo/main.txt'; rm '{dir}/edit-once'; fi"),
+    );
+    assert!(f.xtask(&["build", "solo"], Some(&path)).status.success());
+    assert_eq!(f.actions(), pairs(&[("solo", "built")]));
+    let first = built_reference(&f, "solo");
+    assert_eq!(image_file(&first, "/solo/main.txt"), "v1\n", "the first build read the file before the edit");
+
+    // The edit came after Docker read the context: the next build must build it.
+    assert!(f.xtask(&["build", "solo"], Some(&path)).status.success());
+    assert_eq!(f.actions(), pairs(&[("solo", "built")]), "the saved file must not be taken as built");
+    let second = built_reference(&f, "solo");
+    assert_ne!(second, first);
+    assert_eq!(image_file(&second, "/solo/main.txt"), "v1\nv2\n");
+
+    // The tag carries the pulled base's real ID: with nothing changed, nothing is built.
+    assert!(f.xtask(&["build", "solo"], Some(&path)).status.success());
+    assert_eq!(f.actions(), pairs(&[("solo", "skipped")]));
+}
+
+#[test]
+#[ignore = "needs a Docker engine: run by `cargo xtask test --tier images`"]
+fn a_file_saved_after_hashing_is_not_built_under_the_old_hash() {
+    let f = Fixture::new("window", "100");
+    f.write("edit-once", "");
+    // Saved between xtask's hashing and Docker reading the context.
+    let dir = f.dir.display();
+    let before =
+        format!("if [ -f '{dir}/edit-once' ]; then echo edited > '{dir}/other/data.txt'; rm '{dir}/edit-once'; fi");
+    let path = docker_shim(&f, &before, "");
+    assert!(f.xtask(&["build", "other"], Some(&path)).status.success());
+    let hashed = built_reference(&f, "other");
+    assert_eq!(image_file(&hashed, "/other/data.txt"), "other\n", "the image holds what its tag's hash covers");
+
+    // The edit is seen and built; reverting it finds the first image, which holds the old text.
+    assert!(f.xtask(&["build", "other"], Some(&path)).status.success());
+    assert_eq!(f.actions(), pairs(&[("other", "built")]));
+    assert_eq!(image_file(&built_reference(&f, "other"), "/other/data.txt"), "edited\n");
+    f.write("other/data.txt", "other\n");
+    assert!(f.xtask(&["build", "other"], Some(&path)).status.success());
+    assert_eq!(f.actions(), pairs(&[("other", "skipped")]));
+    assert_eq!(image_file(&built_reference(&f, "other"), "/other/data.txt"), "other\n");
+}
+
+#[test]
+#[ignore = "needs a Docker engine: run by `cargo xtask test --tier images`"]
+fn the_image_holds_exactly_what_the_ignore_rules_keep_with_any_builder() {
+    let f = Fixture::new("ignore", "100");
+    // The Dockerfile's own ignore file wins over the context's (BuildKit's rule; the legacy
+    // builder alone would read only .dockerignore).
+    f.write("other/.dockerignore", "a.txt\n");
+    f.write("other/Dockerfile.dockerignore", "b.txt\n");
+    f.write("other/a.txt", "a\n");
+    f.write("other/b.txt", "b\n");
+    // An ignore file that excludes the Dockerfile and itself: neither reaches the image.
+    f.write("base/.dockerignore", "Dockerfile\n.dockerignore\n*.log\n");
+    f.write("base/x.log", "log\n");
+    assert!(f.xtask(&["build"], None).status.success());
+    let other = image_files(&built_reference(&f, "other"));
+    for kept in ["other/a.txt", "other/data.txt", "other/.dockerignore", "other/Dockerfile"] {
+        assert!(other.iter().any(|p| p == kept), "{kept} missing: {other:?}");
+    }
+    assert!(!other.iter().any(|p| p == "other/b.txt"), "b.txt is ignored: {other:?}");
+    let base = image_files(&built_reference(&f, "base"));
+    let base: Vec<&String> = base.iter().filter(|p| p.starts_with("base/")).collect();
+    assert_eq!(base, ["base/lib.txt"], "only lib.txt is kept");
 }

@@ -16,6 +16,7 @@ use crate::{
     config::{self, Config, Image},
     docker::{Docker, LABEL_HASH, LABEL_IMAGE},
     flags::BuildArgs,
+    hash,
     plan::{select, DockerStore, ImagePlan, Planner},
     process,
     progress::{megabytes, spinner},
@@ -90,21 +91,40 @@ pub fn build_images(
             if !plan.build {
                 plan.reasons = vec!["--force".into()];
             }
-            eprintln!("  build  {:<10} {}  ({})", plan.key, plan.reference, plan.reasons.join("; "));
-            let seconds = docker_build(config, docker, image, &plan)?;
-            store.refresh();
-            // A base image the build pulled now has an ID: hash again so the tag says which.
-            if !plan.absent_bases().is_empty() {
+            // The context Docker builds from, hashed from the bytes written: the tag describes
+            // what is built even if files are saved from here on (or were since `plan` hashed).
+            let context_tar = report::dir(&config.root).join(format!("context-{}.tar", image.key));
+            let sent = send_context(image, &context_tar).and_then(|archive| {
                 let mut planner = Planner::new(&state, &env);
                 planner.done = plans.iter().map(|p: &ImagePlan| (p.key.clone(), p.clone())).collect();
-                let rehashed = planner.plan(image, &mut store)?;
-                if rehashed.reference != plan.reference {
-                    process::run(docker.command().args(["tag", &plan.reference, &rehashed.reference]))?;
+                Ok((
+                    planner.plan_from(image, archive.snapshot, &archive.dockerfile_text, &mut store)?,
+                    archive.dockerfile_name,
+                ))
+            });
+            let (sent, dockerfile_name) = match sent {
+                Ok(sent) => sent,
+                Err(err) => {
+                    let _ = std::fs::remove_file(&context_tar);
+                    return Err(err);
+                }
+            };
+            if sent.hash != plan.hash {
+                plan = sent;
+            }
+            eprintln!("  build  {:<10} {}  ({})", plan.key, plan.reference, plan.reasons.join("; "));
+            let built = docker_build(config, docker, image, &plan, &context_tar, &dockerfile_name);
+            let _ = std::fs::remove_file(&context_tar);
+            let seconds = built?;
+            store.refresh();
+            // A base image the build pulled now has an ID: only that is looked up again, so the
+            // tag still says which files were built.
+            if !plan.absent_bases().is_empty() {
+                let resolved = plan.with_bases_resolved(image, &mut store)?;
+                if resolved.reference != plan.reference {
+                    process::run(docker.command().args(["tag", &plan.reference, &resolved.reference]))?;
                     process::read(docker.command().args(["image", "rm", &plan.reference]))?;
-                    plan.reference = rehashed.reference;
-                    plan.hash = rehashed.hash;
-                    plan.tag = rehashed.tag;
-                    plan.inputs = rehashed.inputs;
+                    plan = resolved;
                 }
             }
             let info = docker
@@ -123,6 +143,7 @@ pub fn build_images(
             entry.reasons = plan.reasons.clone();
             entry.reference = plan.reference.clone();
             entry.hash = plan.hash.clone();
+            (entry.files, entry.bytes) = (plan.files, plan.bytes);
             entry.build_seconds = Some(seconds);
             entry.size_bytes = Some(info.size_bytes);
             plan.present = Some(info);
@@ -133,11 +154,28 @@ pub fn build_images(
     Ok(plans)
 }
 
-/// `docker build`, output into `target/xtask/logs/<image>.log` behind a spinner (or straight
+/// Writes the build context of `image` to `path` as the tar `docker build` reads on stdin.
+fn send_context(image: &Image, path: &Utf8Path) -> Result<hash::Archive> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
+    }
+    let file = File::create(path).with_context(|| format!("cannot create {path}"))?;
+    hash::archive(&image.context, &image.dockerfile, std::io::BufWriter::new(file))
+        .with_context(|| format!("cannot write the build context of image `{}`", image.key))
+}
+
+/// `docker build` of the context tar, output into `target/xtask/logs/<image>.log` behind a spinner (or straight
 /// to the terminal with --verbose). Returns the build's wall time.
-fn docker_build(config: &Config, docker: &Docker, image: &Image, plan: &ImagePlan) -> Result<f64> {
+fn docker_build(
+    config: &Config,
+    docker: &Docker,
+    image: &Image,
+    plan: &ImagePlan,
+    context_tar: &Utf8Path,
+    dockerfile_name: &str,
+) -> Result<f64> {
     let mut cmd = docker.command();
-    cmd.args(["build", "--file", image.dockerfile.as_str(), "--tag", &plan.reference]);
+    cmd.args(["build", "--file", dockerfile_name, "--tag", &plan.reference]);
     if let Some(target) = &image.target {
         cmd.args(["--target", target]);
     }
@@ -146,7 +184,8 @@ fn docker_build(config: &Config, docker: &Docker, image: &Image, plan: &ImagePla
     }
     cmd.args(["--label", &format!("{LABEL_IMAGE}={}", image.key)])
         .args(["--label", &format!("{LABEL_HASH}={}", plan.hash)])
-        .arg(image.context.as_str());
+        .arg("-")
+        .stdin(File::open(context_tar).with_context(|| format!("cannot read {context_tar}"))?);
     let start = Instant::now();
     if process::verbose() {
         process::run(&mut cmd)?;
