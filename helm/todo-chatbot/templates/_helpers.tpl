@@ -226,36 +226,72 @@ lifecycle:
 {{- end }}
 
 {{/*
-Checks that fail the render with a message naming the value to set. Every template includes
-this, so `helm template`, `helm install` and `helm lint` all stop at the first problem.
+Checks that fail the render naming every value to set, all at once (Bitnami's validateValues
+pattern): each check adds its message to a list, and one `fail` prints them all. Every template
+that renders pods includes this, so `helm template`, `helm install` and `helm lint` all stop.
 */}}
 {{- define "todo-chatbot.validate" -}}
+{{- /* A name from the original plan explains the problems it causes: it comes first. */}}
+{{- $problems := include "todo-chatbot.seedNames" . | fromYamlArray }}
 {{- $v := .Values }}
 {{- $env := $v.app.environment }}
 {{- $external := or $v.secrets.databaseUrl $v.existingSecret }}
 {{- if eq $env "production" }}
 {{- if not $external }}
-{{- fail "secrets.databaseUrl is required in production (app.environment=production): pass --set secrets.databaseUrl='postgresql://USER:PASSWORD@HOST/DB?sslmode=require' (e.g. Neon's direct URL), or name a Secret holding DATABASE_URL in existingSecret" }}
+{{- $problems = append $problems "secrets.databaseUrl is required in production (app.environment=production): pass --set secrets.databaseUrl='postgresql://USER:PASSWORD@HOST/DB?sslmode=require' (e.g. Neon's direct URL), or name a Secret holding DATABASE_URL in existingSecret" }}
 {{- end }}
 {{- if $v.postgresql.enabled }}
-{{- fail "postgresql.enabled must be false in production (app.environment=production): the in-chart PostgreSQL is a single pod; set secrets.databaseUrl to a managed database" }}
+{{- $problems = append $problems "postgresql.enabled must be false in production (app.environment=production): the in-chart PostgreSQL is a single pod; set secrets.databaseUrl to a managed database" }}
 {{- end }}
 {{- else if not (or $external $v.postgresql.enabled) }}
-{{- fail "no database: set secrets.databaseUrl (an external PostgreSQL), existingSecret (a Secret holding DATABASE_URL), or postgresql.enabled=true (the in-chart PostgreSQL, see values-dev.yaml)" }}
+{{- $problems = append $problems "no database: set secrets.databaseUrl (an external PostgreSQL), existingSecret (a Secret holding DATABASE_URL), or postgresql.enabled=true (the in-chart PostgreSQL, see values-dev.yaml)" }}
 {{- end }}
 {{- if and (ne $env "development") (not (or $v.secrets.betterAuthSecret $v.existingSecret)) }}
-{{- fail (printf "secrets.betterAuthSecret is required in %s (app.environment=%s): pass --set secrets.betterAuthSecret=\"$(openssl rand -base64 32)\", or name a Secret holding BETTER_AUTH_SECRET in existingSecret" $env $env) }}
+{{- $problems = append $problems (printf "secrets.betterAuthSecret is required in %s (app.environment=%s): pass --set secrets.betterAuthSecret=\"$(openssl rand -base64 32)\", or name a Secret holding BETTER_AUTH_SECRET in existingSecret" $env $env) }}
 {{- end }}
 {{- if not $v.app.publicUrl }}
-{{- fail "app.publicUrl is required: the URL users open (e.g. https://todo.example.com); Better Auth rejects requests from any other origin" }}
+{{- $problems = append $problems "app.publicUrl is required: the URL users open (e.g. https://todo.example.com); Better Auth rejects requests from any other origin" }}
 {{- end }}
 {{- range $component := list "backend" "frontend" }}
 {{- $c := index $v $component }}
 {{- if le (int $c.terminationGracePeriodSeconds) (add $c.preStopSleepSeconds $c.drainSeconds | int) }}
-{{- fail (printf "%s.terminationGracePeriodSeconds (%v) must exceed %s.preStopSleepSeconds + %s.drainSeconds (%v), else the kubelet kills requests still in flight" $component $c.terminationGracePeriodSeconds $component $component (add $c.preStopSleepSeconds $c.drainSeconds)) }}
+{{- $problems = append $problems (printf "%s.terminationGracePeriodSeconds (%v) must exceed %s.preStopSleepSeconds + %s.drainSeconds (%v), else the kubelet kills requests still in flight" $component $c.terminationGracePeriodSeconds $component $component (add $c.preStopSleepSeconds $c.drainSeconds)) }}
 {{- end }}
 {{- if eq (toString $c.image.tag) "latest" }}
-{{- fail (printf "%s.image.tag must not be latest: it makes Kubernetes pull on every start (ErrImagePull offline); use the tag `cargo xtask build` printed, or leave it empty for the chart's appVersion" $component) }}
+{{- $problems = append $problems (printf "%s.image.tag must not be latest: it makes Kubernetes pull on every start (ErrImagePull offline); use the tag `cargo xtask build` printed, or leave it empty for the chart's appVersion" $component) }}
+{{- end }}
+{{- if and $c.autoscaling.enabled (gt (int $c.autoscaling.minReplicas) (int $c.autoscaling.maxReplicas)) }}
+{{- $problems = append $problems (printf "%s.autoscaling.minReplicas (%v) must not exceed %s.autoscaling.maxReplicas (%v)" $component $c.autoscaling.minReplicas $component $c.autoscaling.maxReplicas) }}
 {{- end }}
 {{- end }}
+{{- if $problems }}
+{{- fail (printf "\n\nVALUES VALIDATION (%d problems):\n- %s" (len $problems) (join "\n- " $problems)) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The names the project's original plan gave some values (`--set secrets.DATABASE_URL=…`,
+backend.replicas, backend.hpa.enabled): values.schema.json lets them through so that this list
+can name the chart's key for each, as a YAML list of messages.
+*/}}
+{{- define "todo-chatbot.seedNames" -}}
+{{- $renamed := dict
+  "secrets.DATABASE_URL" "secrets.databaseUrl"
+  "secrets.BETTER_AUTH_SECRET" "secrets.betterAuthSecret"
+  "secrets.OPENAI_API_KEY" "secrets.openaiApiKey"
+  "backend.replicas" "backend.replicaCount"
+  "backend.hpa" "backend.autoscaling (enabled, minReplicas, maxReplicas, targetCPUUtilizationPercentage)"
+  "backend.env" "app.environment, app.debug, app.corsOrigins (ENVIRONMENT, DEBUG, CORS_ORIGINS), or backend.extraEnv for other variables"
+  "frontend.replicas" "frontend.replicaCount"
+  "frontend.hpa" "frontend.autoscaling (enabled, minReplicas, maxReplicas, targetCPUUtilizationPercentage)"
+  "frontend.env" "frontend.extraEnv (the backend's URL is set by the chart, read at run time)"
+}}
+{{- $messages := list }}
+{{- range $seed := keys $renamed | sortAlpha }}
+{{- $parts := splitList "." $seed }}
+{{- if hasKey (index $.Values (first $parts)) (last $parts) }}
+{{- $messages = append $messages (printf "%s is not a value of this chart: use %s" $seed (index $renamed $seed)) }}
+{{- end }}
+{{- end }}
+{{- toYaml $messages }}
 {{- end }}
