@@ -7,6 +7,7 @@ mod bench;
 mod cluster;
 mod cmd;
 mod config;
+mod digest_key;
 mod docker;
 mod dockerfile;
 mod dockerignore;

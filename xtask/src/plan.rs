@@ -15,7 +15,8 @@ use crate::{
 };
 
 /// Everything an image's hash covers. Kept in the state after a build, so the next plan can say
-/// what changed. Build arg values are stored hashed: they may be tokens.
+/// what changed. Build arg values are stored as digests keyed with the machine's key: they may
+/// be tokens.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct Inputs {
     pub context: String,
@@ -252,7 +253,7 @@ impl<'a> Planner<'a> {
             for dep in config::image_references(raw) {
                 resolved = resolved.replace(&format!("{{images.{dep}}}"), &self.done[&dep].reference);
             }
-            hashed.insert(name.clone(), hash::sha256_hex(value.as_bytes()));
+            hashed.insert(name.clone(), self.state.key.digest(value.as_bytes()));
             full.insert(name.clone(), resolved);
         }
         Ok((hashed, full))
@@ -555,6 +556,19 @@ build_args = { VERSION = "${OTHER_VERSION:-1}" }
         // The dependency's own image is covered by its hash, not looked up as a base image.
         assert!(app.inputs.base_images.is_empty());
         assert_eq!(base.reference, format!("base:{}", &base.hash[..12]));
+    }
+
+    #[test]
+    fn build_arg_values_are_kept_only_as_digests_keyed_with_the_machine_key() {
+        let mut project = Project::new();
+        project.env.insert("OTHER_VERSION".into(), "hunter2".into());
+        project.up();
+        let kept = serde_json::to_string(&project.state).unwrap();
+        assert!(!kept.contains("hunter2"));
+        // No plain sha256 to check guesses against; the keyed digest is what is kept.
+        assert!(!kept.contains(&hash::sha256_hex(b"hunter2")), "{kept}");
+        assert_eq!(project.state.inputs["other"].build_args["VERSION"], project.state.key.digest(b"hunter2"));
+        assert!(!kept.contains("key"), "the key itself is never written: {kept}");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
-use crate::plan::Inputs;
+use crate::{digest_key::DigestKey, plan::Inputs};
 
 #[derive(Serialize, Deserialize, Default, Debug)]
 pub struct Report {
@@ -63,6 +63,13 @@ pub struct BudgetRow {
 
 #[derive(Serialize, Deserialize, Default, Debug)]
 pub struct State {
+    /// How the digests of possibly secret values below were made; state from before keyed
+    /// digests has them cleared on load.
+    #[serde(default)]
+    pub digests: String,
+    /// The machine's key for those digests (never written into the state).
+    #[serde(skip)]
+    pub key: DigestKey,
     /// `repository:tag` → how its build went.
     #[serde(default)]
     pub builds: BTreeMap<String, BuildRecord>,
@@ -93,6 +100,9 @@ pub struct DeployRecord {
     pub images: BTreeMap<String, String>,
 }
 
+/// The `digests` of a state whose digests are keyed with the machine's key.
+const KEYED_DIGESTS: &str = "hmac-sha256";
+
 pub fn dir(root: &Utf8Path) -> Utf8PathBuf {
     match std::env::var("XTASK_DIR") {
         Ok(dir) if !dir.is_empty() => Utf8PathBuf::from(dir),
@@ -103,14 +113,29 @@ pub fn dir(root: &Utf8Path) -> Utf8PathBuf {
 impl State {
     pub fn load(root: &Utf8Path) -> Result<State> {
         let path = dir(root).join("state.json");
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Ok(serde_json::from_str(&text).unwrap_or_else(|err| {
+        let mut state: State = match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).unwrap_or_else(|err| {
                 // A state file from another version is only a cache: start over.
                 eprintln!("warning: ignoring {path} ({err})");
                 State::default()
-            })),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
-            Err(err) => Err(err).with_context(|| format!("cannot read {path}")),
+            }),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => State::default(),
+            Err(err) => return Err(err).with_context(|| format!("cannot read {path}")),
+        };
+        state.key = DigestKey::load()?;
+        state.forget_unkeyed_digests();
+        Ok(state)
+    }
+
+    /// Plain sha256 digests of build args and fingerprints (older xtasks) are dropped: they
+    /// would let a weak secret be guessed offline. The next build and deploy record keyed ones.
+    fn forget_unkeyed_digests(&mut self) {
+        if self.digests != KEYED_DIGESTS {
+            for inputs in self.inputs.values_mut() {
+                inputs.build_args.values_mut().for_each(String::clear);
+            }
+            self.deploys.values_mut().for_each(|deploy| deploy.fingerprint.clear());
+            self.digests = KEYED_DIGESTS.to_owned();
         }
     }
 
@@ -216,6 +241,24 @@ pub fn rfc3339(secs: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn plain_digests_of_an_older_state_are_forgotten_on_load() {
+        let old = r#"{"inputs": {"app": {"context": "c", "files": {}, "dockerfile": "d", "target": null,
+            "build_args": {"TOKEN": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+            "base_images": {}, "depends_on": {}}},
+            "deploys": {"dev": {"fingerprint": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "revision": 1, "deploy_seconds": 1.0, "deployed_at": "2026-01-01T00:00:00Z"}}}"#;
+        let mut state: super::State = serde_json::from_str(old).unwrap();
+        state.forget_unkeyed_digests();
+        let kept = serde_json::to_string(&state).unwrap();
+        assert!(!kept.contains("e3b0c442") && !kept.contains("9f86d081"), "{kept}");
+        assert_eq!(state.inputs["app"].build_args["TOKEN"], "");
+        // A keyed state keeps its digests.
+        state.inputs.get_mut("app").unwrap().build_args.insert("TOKEN".into(), "keyed".into());
+        state.forget_unkeyed_digests();
+        assert_eq!(state.inputs["app"].build_args["TOKEN"], "keyed");
+    }
+
     #[test]
     fn rfc3339_dates() {
         assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");

@@ -163,6 +163,9 @@ fn builds_skip_and_rebuild_only_what_changed() {
     let f = Fixture::new("rebuild", "100");
     assert!(f.xtask(&["build"], None).status.success());
     assert_eq!(f.actions(), pairs(&[("base", "built"), ("app", "built"), ("other", "built")]));
+    // The digests in state.json are keyed with this machine's key, private to its owner.
+    let key = std::fs::metadata(f.dir.join("cache/digest.key")).expect("the digest key was made");
+    assert_eq!(key.permissions().mode() & 0o777, 0o600);
 
     // Nothing changed: nothing is built.
     assert!(f.xtask(&["build"], None).status.success());

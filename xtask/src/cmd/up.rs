@@ -17,6 +17,7 @@ use crate::{
     cluster::Cluster,
     cmd::build::{build_images, finish},
     config::{self, Config, Environment, EnvironmentKind},
+    digest_key::DigestKey,
     docker::Docker,
     dotenv,
     flags::EnvArgs,
@@ -52,8 +53,8 @@ fn up(config: &Config, env: &Environment, report: &mut Report) -> Result<()> {
     load_missing(&cluster, &docker, &plans, report)?;
 
     let values = generated_values(config, env, &plans);
-    let fingerprint = fingerprint(config, env, &values, &secrets)?;
     let mut state = State::load(&config.root)?;
+    let fingerprint = fingerprint(config, env, &values, &secrets, &state.key)?;
     let release = &config.release;
     let mut release_report =
         ReleaseReport { name: release.name.clone(), namespace: release.namespace.clone(), ..ReleaseReport::default() };
@@ -208,8 +209,9 @@ pub fn lookup<'v>(root: &'v Value, path: &str) -> Option<&'v Value> {
     path.split('.').try_fold(root, |node, part| node.get(part))
 }
 
-/// Everything the release is installed from. Secrets enter only through this digest.
-fn fingerprint(config: &Config, env: &Environment, values: &Value, secrets: &Value) -> Result<String> {
+/// Everything the release is installed from. Secrets enter only through this digest, keyed
+/// with the machine's key.
+fn fingerprint(config: &Config, env: &Environment, values: &Value, secrets: &Value, key: &DigestKey) -> Result<String> {
     let chart = hash::snapshot(&config.release.chart, &config.release.chart.join("Chart.yaml"))?;
     let mut text = format!("release v1\n{}\n{}\n{}\n", config.release.name, config.release.namespace, chart.digest);
     for file in &env.values {
@@ -219,7 +221,7 @@ fn fingerprint(config: &Config, env: &Environment, values: &Value, secrets: &Val
     text.push_str(&values.to_string());
     text.push('\n');
     text.push_str(&secrets.to_string());
-    Ok(hash::sha256_hex(text.as_bytes()))
+    Ok(key.digest(text.as_bytes()))
 }
 
 fn ensure_namespace(cluster: &Cluster<'_>) -> Result<()> {
