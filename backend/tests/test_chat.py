@@ -246,7 +246,7 @@ async def test_conversations_newest_first_and_delete(
     assert gone.status_code == 404
 
 
-async def test_model_failure_keeps_the_message_and_says_so(
+async def test_model_failure_is_stored_as_a_turn_that_says_so(
     app: FastAPI, client: httpx.AsyncClient, chat: ChatClient, user: User
 ) -> None:
     script(app, RuntimeError("upstream model unavailable"))
@@ -255,7 +255,10 @@ async def test_model_failure_keeps_the_message_and_says_so(
     body = response.json()
     assert "assistant could not answer" in body["detail"]
     stored = await messages(client, user, body["conversation_id"])
-    assert [(m["role"], m["content"]) for m in stored] == [("user", "add milk")]
+    assert [(m["role"], m["content"]) for m in stored] == [
+        ("user", "add milk"),
+        ("assistant", body["detail"]),
+    ]
 
     script(app, RuntimeError("upstream model unavailable"))
     async with chat.stream(user, "add milk") as streamed:

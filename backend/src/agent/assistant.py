@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from agents import Agent, Model, RunContextWrapper, Tool
+from agents import Agent, Model, ModelSettings, RunContextWrapper, Tool
 
 from .offline import Clock, utc_now
 
@@ -63,4 +63,7 @@ def build_agent(*, model: Model, tools: Sequence[Tool], clock: Clock = utc_now) 
         instructions=instructions,
         model=model,
         tools=list(tools),
+        # Streamed Chat Completions report token usage only when asked; OpenAI's own endpoint
+        # is asked by default, every other OpenAI-compatible server only with this.
+        model_settings=ModelSettings(include_usage=True),
     )

@@ -1,10 +1,11 @@
 """Which model answers the chat, read from the settings alone (this module imports no SDK, so
 the app can say which assistant it runs without loading one).
 
-OPENAI_API_KEY set → OpenAI (OPENAI_MODEL), or with OPENAI_BASE_URL any OpenAI-compatible
-endpoint (Gemini, Ollama, LiteLLM). No key → the offline assistant.
-`settings` is duck-typed: anything with `openai_api_key` (str or SecretStr), `openai_base_url`
-and `openai_model` attributes.
+OPENAI_API_KEY set → OpenAI (OPENAI_MODEL) over the Responses API, or with OPENAI_BASE_URL any
+OpenAI-compatible endpoint (Gemini, Ollama, LiteLLM) over Chat Completions; OPENAI_API picks
+the API either way. No key → the offline assistant. `settings` is duck-typed: anything with
+`openai_api_key` (str or SecretStr), `openai_base_url` and `openai_model` attributes, and
+optionally `openai_api`, `openai_timeout_seconds` and `openai_max_retries` (provider.py).
 """
 
 from __future__ import annotations

@@ -53,6 +53,7 @@ async def get_chat(
         sessionmaker=request.app.state.sessionmaker,
         user_id=user.id,
         token=user.token,
+        timeout_seconds=request.app.state.settings.chat_turn_timeout_seconds,
     )
 
 

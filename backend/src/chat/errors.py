@@ -1,31 +1,22 @@
-"""How a failed turn is told apart and reported (no SDK import: the routes use these)."""
+"""How a failed turn is reported (no SDK import: the routes use these)."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from src.db.errors import DATABASE_UNAVAILABLE, is_database_outage
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from src.agent.failures import ModelFailure
 
 
 class AssistantFailed(Exception):
-    """The model or the agent loop failed; the user's message is kept, no reply is stored."""
+    """The model or the agent loop failed; the turn is stored with `failure.notice` as the
+    reply (turn.py)."""
 
-
-@contextmanager
-def assistant_failures() -> Iterator[None]:
-    """A failure of the model or the agent loop becomes AssistantFailed; a database outage
-    stays what it is (the app answers 503 for it)."""
-    try:
-        yield
-    except Exception as exc:
-        if is_database_outage(exc):
-            raise
-        log.warning("assistant failed", extra={"error": type(exc).__name__})
-        raise AssistantFailed(f"the assistant could not answer ({type(exc).__name__})") from exc
+    def __init__(self, failure: ModelFailure) -> None:
+        super().__init__(failure.notice)
+        self.failure = failure
 
 
 def public_error(exc: Exception) -> str:

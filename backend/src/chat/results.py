@@ -46,12 +46,18 @@ def call_parts(item: ToolCallItem) -> tuple[str, str, Any]:
     """A tool call's id, tool name and arguments (parsed from JSON when they are JSON)."""
     raw = item.raw_item
     get = raw.get if isinstance(raw, dict) else lambda key, default=None: getattr(raw, key, default)
-    arguments = get("arguments", "") or "{}"
+    arguments = parsed_arguments(get("arguments", ""))
+    return str(get("call_id", "") or get("id", "")), str(get("name", "")), arguments
+
+
+def parsed_arguments(arguments: Any) -> Any:
+    """A tool call's arguments as data; text that is not JSON (a model's mistake) as it is."""
+    if not isinstance(arguments, str):
+        return arguments
     try:
-        parsed = json.loads(arguments) if isinstance(arguments, str) else arguments
+        return json.loads(arguments or "{}")
     except ValueError:
-        parsed = arguments
-    return str(get("call_id", "") or get("id", "")), str(get("name", "")), parsed
+        return arguments
 
 
 def output_call_id(item: ToolCallOutputItem) -> str:

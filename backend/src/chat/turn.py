@@ -4,10 +4,16 @@ the reply and its tool calls (`finish`).
 
 Database sessions are short and never held while the model thinks: the tools the agent calls
 open their own, and a pool connection held across a model call would starve them under load.
+
+A turn the model fails is stored whole all the same (`fail`): the user's message and, as the
+reply, the sentence the user is shown (src.agent.failures) with the tool calls that ran before
+the failure, so a reload shows what the chat showed and the model later reads what happened.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,15 +25,20 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from src.agent.assistant import build_agent
+from src.agent.failures import describe_failure
+from src.db.errors import is_database_outage
 from src.mcp.client import InProcessMCPServer
 from src.mcp.server import acting_as
 from src.models.conversation import Conversation, Role
 from src.services import conversations
 from src.services.conversations import ConversationNotFound
 
-from .errors import assistant_failures
-from .results import final_text, tool_calls_of
+from .errors import AssistantFailed
+from .record import TurnRecord
+from .results import final_text
 from .ui_stream import stream_turn
+
+log = logging.getLogger(__name__)
 
 HISTORY_MESSAGES = 40
 MAX_AGENT_TURNS = 12
@@ -52,13 +63,14 @@ class TurnResult:
 @dataclass(frozen=True, kw_only=True)
 class Chat:
     """What a turn runs on, for one request's verified user: the model, the app's MCP tools,
-    the database."""
+    the database, and how long a turn may take (CHAT_TURN_TIMEOUT_SECONDS)."""
 
     model: Model
     tools: InProcessMCPServer
     sessionmaker: async_sessionmaker[AsyncSession]
     user_id: str
     token: str = field(repr=False)
+    timeout_seconds: float
 
     async def begin(self, *, conversation_id: int | None, message: str) -> Turn:
         """Finds (or starts) the conversation, reads its recent history, stores the message."""
@@ -87,18 +99,30 @@ class Chat:
         return Turn(conversation, agent_input)
 
     async def reply(self, turn: Turn) -> TurnResult:
-        """Runs the turn to its end and stores the reply."""
-        with assistant_failures(), self._agent() as agent:
-            result: RunResult = await Runner.run(agent, turn.agent_input, max_turns=MAX_AGENT_TURNS)
-        reply = final_text(result.final_output)
-        return await self.finish(turn, reply, tool_calls_of(result.new_items))
+        """Runs the turn to its end and stores the reply. Raises AssistantFailed (the turn
+        stored with its notice) when the model fails."""
+        record = TurnRecord(self.model)
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                with self._agent() as agent:
+                    result: RunResult = await Runner.run(
+                        agent, turn.agent_input, max_turns=MAX_AGENT_TURNS, hooks=record
+                    )
+        except Exception as exc:
+            if is_database_outage(exc):
+                raise
+            raise await self.fail(turn, record, exc) from exc
+        record.log("answered")
+        return await self.finish(turn, final_text(result.final_output), record.calls)
 
-    def run_streamed(self, agent_input: list[TResponseInputItem]) -> RunResultStreaming:
+    def run_streamed(
+        self, agent_input: list[TResponseInputItem], *, record: TurnRecord | None = None
+    ) -> RunResultStreaming:
         """Starts the agent on `agent_input`; its events stream from the result."""
         # The run's task starts here and keeps the user's identity: it is bound only around the
         # start because the caller may resume the stream from other contexts.
         with self._agent() as agent:
-            return Runner.run_streamed(agent, agent_input, max_turns=MAX_AGENT_TURNS)
+            return Runner.run_streamed(agent, agent_input, max_turns=MAX_AGENT_TURNS, hooks=record)
 
     def stream(self, turn: Turn) -> AsyncIterator[dict[str, Any]]:
         """The turn as UI message stream parts (see ui_stream.py), stored when it ends."""
@@ -121,6 +145,15 @@ class Chat:
             except StaleDataError:  # the user deleted the conversation while the agent ran
                 raise ConversationNotFound(conversation_id) from None
         return TurnResult(conversation_id, reply, calls, message.id)
+
+    async def fail(self, turn: Turn, record: TurnRecord, exc: Exception) -> AssistantFailed:
+        """Stores the failed turn with the sentence the user is shown as its reply, and the
+        tool calls that ran; returns the error to raise."""
+        failure = describe_failure(exc)
+        log.warning("assistant failed", extra={"error": type(exc).__name__})
+        record.log(type(exc).__name__)
+        await self.finish(turn, failure.notice, record.calls)
+        return AssistantFailed(failure)
 
     @contextmanager
     def _agent(self) -> Iterator[Agent[Any]]:

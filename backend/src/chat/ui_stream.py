@@ -12,8 +12,11 @@ from agents.items import MessageOutputItem, ToolCallItem, ToolCallOutputItem
 from agents.stream_events import RawResponsesStreamEvent, RunItemStreamEvent, StreamEvent
 from openai.types.responses import ResponseCreatedEvent, ResponseTextDeltaEvent
 
-from .errors import assistant_failures, public_error
-from .results import call_parts, final_text, output_call_id, tool_calls_of, tool_result
+from src.db.errors import is_database_outage
+
+from .errors import public_error
+from .record import TurnRecord
+from .results import call_parts, final_text, output_call_id, tool_result
 
 if TYPE_CHECKING:
     from .turn import Chat, Turn
@@ -48,17 +51,25 @@ async def _produce(chat: Chat, turn: Turn, emit: Emit) -> None:
         }
     )
     writer = _UIStreamWriter(emit)
+    record = TurnRecord(chat.model)
     try:
-        with assistant_failures():
-            result = chat.run_streamed(turn.agent_input)
-            async for event in result.stream_events():
-                writer.handle(event)
+        result = chat.run_streamed(turn.agent_input, record=record)
+        try:
+            async with asyncio.timeout(chat.timeout_seconds):
+                async for event in result.stream_events():
+                    writer.handle(event)
+        except Exception as exc:
+            result.cancel()  # a turn past its deadline calls neither the model nor tools again
+            if is_database_outage(exc):
+                raise
+            raise await chat.fail(turn, record, exc) from exc
         writer.close_step()
         reply = final_text(result.final_output)
         if not writer.streamed_text and reply:
             writer.text(reply)  # a model that answered without streaming deltas
             writer.close_step()
-        stored = await chat.finish(turn, reply, tool_calls_of(result.new_items))
+        record.log("answered")
+        stored = await chat.finish(turn, reply, record.calls)
         emit(
             {
                 "type": "finish",

@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
+    # The API the model is called over. Unset: Responses for OpenAI itself, Chat Completions
+    # (what every OpenAI-compatible server speaks) when OPENAI_BASE_URL is set.
+    openai_api: Literal["responses", "chat_completions"] | None = None
+    # How long the model may stay silent (before its first byte, or between two streamed
+    # chunks) before its call fails and the user is told.
+    openai_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Retries of a model call refused with 429 or 5xx, or cut off, with the OpenAI client's backoff.
+    openai_max_retries: int = Field(default=2, ge=0, le=10)
+    # A whole chat turn (every model and tool call in it) ends with a message to the user then.
+    chat_turn_timeout_seconds: float = Field(default=120.0, gt=0)
 
     @field_validator("log_level", mode="before")
     @classmethod

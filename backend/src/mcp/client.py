@@ -14,9 +14,10 @@ import asyncio
 import gc
 from typing import Any
 
-from agents import AgentBase, FunctionTool, RunContextWrapper
+from agents import AgentBase, FunctionTool, ModelBehaviorError, RunContextWrapper
 from agents.mcp import MCPServer as AgentMCPServer
 from agents.mcp import MCPUtil
+from agents.tool import default_tool_error_function
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, GetPromptResult, ListPromptsResult, Tool
 
@@ -25,6 +26,15 @@ from src.mcp.server import SERVER_NAME
 
 # A tool call that takes longer (a database that stopped answering) fails, and the model says so.
 TOOL_TIMEOUT_SECONDS = 30.0
+
+
+def tool_failure_for_model(context: RunContextWrapper[Any], error: Exception) -> str:
+    """The tool result the model reads when a call fails. Arguments that are not a JSON object
+    are the model's own mistake: it is told exactly that, so it can call again or tell the user
+    (the SDK's default says only "An error occurred")."""
+    if isinstance(error, ModelBehaviorError):
+        return f"{error}. Call the tool again with its arguments as one JSON object."
+    return default_tool_error_function(context, error)
 
 
 class InProcessMCPServer(AgentMCPServer):
@@ -59,7 +69,12 @@ class InProcessMCPServer(AgentMCPServer):
                     self._client = client
                     self._tools = (await client.list_tools()).tools
                     self.agent_tools = [
-                        MCPUtil.to_function_tool(tool, self, convert_schemas_to_strict=False)
+                        MCPUtil.to_function_tool(
+                            tool,
+                            self,
+                            convert_schemas_to_strict=False,
+                            failure_error_function=tool_failure_for_model,
+                        )
                         for tool in self._tools
                     ]
                     ready.set_result(None)

@@ -25,11 +25,14 @@ def fixed_clock() -> datetime:
 
 @dataclass(frozen=True)
 class ModelSettings:
-    """The three settings build_model reads (the app passes its pydantic Settings)."""
+    """The settings build_model reads (the app passes its pydantic Settings)."""
 
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     openai_model: str | None = None
+    openai_api: str | None = None
+    openai_timeout_seconds: float = 30.0
+    openai_max_retries: int = 2
 
 
 def at(days: int, hour: int = 9, minute: int = 0) -> str:

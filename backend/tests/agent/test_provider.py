@@ -1,5 +1,6 @@
 """The model follows the environment: no key → offline assistant with tracing off; a key →
-OpenAI; a key and a base URL → any OpenAI-compatible endpoint over Chat Completions."""
+OpenAI; a key and a base URL → any OpenAI-compatible endpoint over Chat Completions; OPENAI_API
+picks the API either way. (tests/test_chat_openai.py runs both against a local server.)"""
 
 from __future__ import annotations
 
@@ -76,6 +77,25 @@ def test_base_url_means_an_openai_compatible_endpoint() -> None:
     assert client.api_key == "gemini-key"
     # The other provider's key must not reach OpenAI's trace exporter.
     assert isinstance(trace("chat"), NoOpTrace)
+
+
+def test_openai_api_picks_the_api_and_the_client_keeps_the_timeout_and_retries() -> None:
+    proxy = ModelSettings(
+        openai_api_key="proxy-key",
+        openai_base_url="http://litellm.internal:4000/v1",
+        openai_api="responses",
+        openai_timeout_seconds=12.5,
+        openai_max_retries=0,
+    )
+    model = build_model(proxy)
+    assert isinstance(model, OpenAIResponsesModel)
+    client = model._client
+    assert str(client.base_url) == "http://litellm.internal:4000/v1/"
+    assert (client.timeout, client.max_retries) == (12.5, 0)
+    assert isinstance(trace("chat"), NoOpTrace)
+
+    openai = ModelSettings(openai_api_key="sk-test", openai_api="chat_completions")
+    assert isinstance(build_model(openai), OpenAIChatCompletionsModel)
 
 
 async def test_instructions_tell_the_model_today_and_forbid_user_ids() -> None:

@@ -7,7 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -60,16 +60,28 @@ class AssistantInfo(BaseModel):
 @router.post(
     "/chat",
     response_model=ChatResponse,
-    responses={502: {"description": "The model failed; the user's message is kept"}},
+    responses={
+        code: {
+            "description": f"{why}: `detail` says so in a sentence; the turn is stored with that "
+            "sentence as the reply"
+        }
+        for code, why in [
+            (502, "The model failed or refused this app's API key"),
+            (503, "The model provider is rate-limiting (Retry-After)"),
+            (504, "The model did not answer in time"),
+        ]
+    },
 )
 async def chat(_: UserId, body: ChatRequest, chat: ChatDep) -> ChatResponse | JSONResponse:
     turn = await chat.begin(conversation_id=body.conversation_id, message=body.message)
     try:
         result = await chat.reply(turn)
     except AssistantFailed as exc:
+        failure = exc.failure
         return JSONResponse(
-            status_code=status.HTTP_502_BAD_GATEWAY,
-            content={"detail": str(exc), "conversation_id": turn.conversation.id},
+            status_code=failure.status,
+            content={"detail": failure.notice, "conversation_id": turn.conversation.id},
+            headers={"Retry-After": str(failure.retry_after)} if failure.retry_after else None,
         )
     return ChatResponse(
         conversation_id=result.conversation_id,
