@@ -15,8 +15,7 @@ use serde_json::Value;
 
 use crate::{
     config::{Config, Environment, EnvironmentKind, ServicePort},
-    postgres::free_port,
-    process::{self, GroupChild},
+    process::{self, free_port, GroupChild},
     tools,
 };
 

@@ -146,7 +146,7 @@ fn declared_environments(args: Vec<String>) -> Option<String> {
         Some(value) => value.strip_prefix('=').map(str::to_owned),
         None => None,
     });
-    let path = given.map_or_else(|| crate::project_root().join("infra.toml"), camino::Utf8PathBuf::from);
+    let path = given.map_or_else(|| crate::tools::project_root().join("infra.toml"), camino::Utf8PathBuf::from);
     let table: toml::Table = toml::from_str(&std::fs::read_to_string(&path).ok()?).ok()?;
     let default = table.get("default_environment").and_then(|v| v.as_str());
     let names: Vec<String> = table

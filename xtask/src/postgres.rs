@@ -4,7 +4,7 @@
 
 use std::{
     ffi::CString,
-    net::{TcpListener, TcpStream},
+    net::TcpStream,
     os::unix::process::CommandExt,
     process::{Command, Stdio},
     time::{Duration, Instant},
@@ -13,7 +13,7 @@ use std::{
 use anyhow::{bail, Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::process::{self, GroupChild};
+use crate::process::{self, free_port, GroupChild};
 
 pub const BIN_DIR: &str = "/usr/lib/postgresql/15/bin";
 const SUPERUSER: &str = "postgres";
@@ -57,11 +57,6 @@ fn command(bin: &str, user: &Option<RunAs>) -> Command {
         cmd.current_dir("/").env("HOME", "/tmp");
     }
     cmd
-}
-
-pub fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("no free port on 127.0.0.1")?;
-    Ok(listener.local_addr()?.port())
 }
 
 impl Postgres {

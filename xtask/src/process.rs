@@ -2,6 +2,7 @@
 //! group so that Ctrl-C (or SIGTERM) reaches the whole tree and nothing is left behind.
 
 use std::{
+    net::TcpListener,
     os::unix::process::CommandExt,
     process::{Child, Command, ExitStatus},
     sync::{
@@ -218,6 +219,12 @@ pub fn read(cmd: &mut Command) -> Result<String> {
         bail!("`{}` failed ({}): {}", display(cmd), out.status, String::from_utf8_lossy(&out.stderr).trim());
     }
     Ok(String::from_utf8(out.stdout)?)
+}
+
+/// A port on 127.0.0.1 that nothing listens on (for a server this run starts).
+pub fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("no free port on 127.0.0.1")?;
+    Ok(listener.local_addr()?.port())
 }
 
 pub fn is_root() -> bool {

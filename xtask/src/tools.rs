@@ -6,12 +6,22 @@
 //! into `~/.cache/todo-chatbot/cluster/build/bin`. Neither is on a user's PATH, so xtask puts
 //! them there for itself and every child it starts (a load script, a test tier).
 
-use std::path::PathBuf;
+use std::{
+    path::PathBuf,
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
 
-use anyhow::{bail, Result};
-use camino::Utf8PathBuf;
+use anyhow::{bail, Context, Result};
+use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::process;
+
+/// The repository root: xtask always works from there, wherever it was started.
+pub fn project_root() -> Utf8PathBuf {
+    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+    Utf8PathBuf::from(dir).parent().expect("xtask lives one level below the root").to_owned()
+}
 
 /// The project's cache (`$TODO_CHATBOT_CACHE`, else `~/.cache/todo-chatbot`), as the scripts
 /// spell it.
@@ -88,6 +98,101 @@ pub fn require_helm() -> Result<String> {
     let version = process::read(std::process::Command::new("helm").args(["version", "--template", "{{.Version}}"]))?;
     let major = supported_helm(&version)?;
     Ok(format!("helm {} ({major})", version.trim()))
+}
+
+/// `Err(reason)` when no Docker engine answers, with what to do about it.
+pub fn docker_answers() -> Result<(), String> {
+    if which::which("docker").is_err() {
+        return Err("no `docker` command: install Docker (here: ../shared/tools/docker-engine.sh)".into());
+    }
+    let mut cmd = Command::new("docker");
+    cmd.args(["info", "--format", "{{.ServerVersion}}"]).stdin(Stdio::null());
+    process::echo(&cmd);
+    let answered = run_with_timeout(&mut cmd, Duration::from_secs(20));
+    if answered {
+        Ok(())
+    } else {
+        Err("no Docker engine answers `docker info`: start one (here: ../shared/tools/docker-engine.sh)".into())
+    }
+}
+
+fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> bool {
+    let Ok(mut child) = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn() else {
+        return false;
+    };
+    let deadline = Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return status.success(),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return false;
+            }
+        }
+    }
+}
+
+/// How to run uv: the `uv` on PATH, or installed with pip when missing.
+pub struct Uv(Vec<String>);
+
+impl Uv {
+    pub fn command_in(&self, dir: &Utf8Path) -> Command {
+        let mut cmd = Command::new(&self.0[0]);
+        cmd.args(&self.0[1..]).current_dir(dir).stdin(Stdio::null());
+        cmd
+    }
+}
+
+pub fn uv() -> Result<Uv> {
+    if which::which("uv").is_ok() {
+        return Ok(Uv(vec!["uv".into()]));
+    }
+    eprintln!("    uv not found on PATH: installing it with `python3 -m pip install uv`");
+    process::run(Command::new("python3").args(["-m", "pip", "install", "--quiet", "uv"]))
+        .context("cannot install uv; install it yourself: https://docs.astral.sh/uv/")?;
+    if which::which("uv").is_ok() {
+        Ok(Uv(vec!["uv".into()]))
+    } else {
+        // pip put it in a scripts dir that isn't on PATH; the module form always works.
+        Ok(Uv(vec!["python3".into(), "-m".into(), "uv".into()]))
+    }
+}
+
+/// `npm ci` when node_modules is missing or older than package-lock.json.
+pub fn npm_ci_if_stale(dir: &Utf8Path) -> Result<()> {
+    let lock = dir.join("package-lock.json");
+    // npm writes this file on every install: its age is node_modules' age.
+    let installed = dir.join("node_modules/.package-lock.json");
+    let modified = |p: &Utf8Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let stale = match (modified(&installed), modified(&lock)) {
+        (Some(installed), Some(lock)) => installed < lock,
+        _ => true,
+    };
+    if stale {
+        eprintln!("    node_modules missing or older than package-lock.json: npm ci");
+        let mut cmd = Command::new("npm");
+        cmd.arg("ci").current_dir(dir).stdin(Stdio::null());
+        process::run(&mut cmd)?;
+    }
+    Ok(())
+}
+
+/// `apt-get install -y PACKAGE` when running as root (CI, a container); otherwise the reason
+/// it can't be installed here, with the command to run.
+pub fn apt_install(package: &str, missing: &str) -> Result<Option<String>> {
+    if !process::is_root() {
+        return Ok(Some(format!("{missing} not found: `sudo apt-get install -y {package}`")));
+    }
+    eprintln!("    {missing} not found: installing it with `apt-get install -y {package}`");
+    process::run(
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", package])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdin(Stdio::null()),
+    )?;
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -15,11 +15,10 @@ use anyhow::{bail, Context, Result};
 use camino::Utf8Path;
 
 use crate::{
-    cmd::test::{npm_ci_if_stale, uv},
     dotenv,
     flags::DevArgs,
     process::{self, GroupChild},
-    project_root,
+    tools::{npm_ci_if_stale, project_root, uv},
 };
 
 pub fn run(args: &DevArgs) -> Result<ExitCode> {

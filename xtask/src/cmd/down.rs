@@ -7,8 +7,8 @@ use anyhow::Result;
 use camino::Utf8Path;
 
 use crate::{
-    cluster::Cluster, cmd::up::MANAGED_BY, config, docker::Docker, flags::DownArgs, process, progress::spinner,
-    report::State,
+    cluster::Cluster, config, docker::Docker, flags::DownArgs, process, progress::spinner, release::MANAGED_BY,
+    state::State,
 };
 
 pub fn run(config_path: &Utf8Path, args: &DownArgs) -> Result<ExitCode> {

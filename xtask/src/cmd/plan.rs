@@ -8,13 +8,14 @@ use camino::Utf8Path;
 
 use crate::{
     cluster::Cluster,
-    cmd::{build::finish, up},
     config::{self, Config, Environment},
     docker::{Docker, ImageInfo},
     flags::PlanArgs,
     plan::{select, DockerStore, ImagePlan, ImageStore, Planner},
     progress::megabytes,
-    report::{ImageReport, Report, State},
+    release,
+    report::{ImageReport, Report},
+    state::State,
     tools,
 };
 
@@ -23,18 +24,17 @@ pub fn run(config_path: &Utf8Path, args: &PlanArgs) -> Result<ExitCode> {
     let env = config.environment(args.env.name.as_deref())?;
     let mut report = Report::new("plan", Some(&env.name));
     let start = Instant::now();
-    let result = plan(&config, env, args, &mut report);
-    finish(&config, &mut report, start, &result);
+    let result = State::load(&config.root).and_then(|state| plan(&config, env, &state, args, &mut report));
+    report.finish(&config.root, start, &result);
     result.map(|_| ExitCode::SUCCESS)
 }
 
-fn plan(config: &Config, env: &Environment, args: &PlanArgs, report: &mut Report) -> Result<()> {
+fn plan(config: &Config, env: &Environment, state: &State, args: &PlanArgs, report: &mut Report) -> Result<()> {
     // Without the environment's engine (no Minikube, Docker stopped) the plan still hashes every
     // image; only what the engine holds is unknown.
     let engine = Docker::for_environment(env).and_then(|docker| docker.check().map(|()| docker));
-    let state = State::load(&config.root)?;
     let lookup = |name: &str| std::env::var(name).ok();
-    let mut planner = Planner::new(&state, &lookup);
+    let mut planner = Planner::new(state, &lookup);
     let (mut docker_store, mut no_engine);
     let store: &mut dyn ImageStore = match &engine {
         Ok(docker) => {
@@ -160,7 +160,7 @@ fn release_change(config: &Config, cluster: &Cluster<'_>, plans: &[ImagePlan]) -
         Err(err) => return format!("{name}: unknown; {}", first_line(&err)),
     };
     let Some((revision, status)) = status else { return format!("{name}: install (not installed yet)") };
-    let deployed = match up::deployed_values(cluster) {
+    let deployed = match release::deployed_values(cluster) {
         Ok(values) => values,
         Err(err) => {
             return format!("{name}: revision {revision} ({status}); cannot read its values: {}", first_line(&err))
@@ -170,7 +170,7 @@ fn release_change(config: &Config, cluster: &Cluster<'_>, plans: &[ImagePlan]) -
     for p in plans {
         if let Some(prefix) = release.images.get(&p.key) {
             let path = format!("{prefix}.tag");
-            let now = up::lookup(&deployed, &path).and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            let now = release::lookup(&deployed, &path).and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
             if now != p.tag {
                 changes.push(format!("{path} {} → {}", if now.is_empty() { "(unset)" } else { &now }, p.tag));
             }

@@ -12,7 +12,7 @@ use crate::{
     docker::Docker,
     flags::EnvArgs,
     plan::{DockerStore, Planner},
-    report::State,
+    state::State,
 };
 
 pub fn run(config_path: &Utf8Path, args: &EnvArgs) -> Result<ExitCode> {

@@ -5,14 +5,19 @@
 use std::{
     fmt::Write as _,
     process::{Command, ExitCode, Stdio},
-    time::{Duration, Instant, SystemTime},
+    time::{Instant, SystemTime},
 };
 
 use anyhow::{bail, Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 
-use crate::{flags::TestArgs, postgres::Postgres, process, project_root, report};
+use crate::{
+    flags::TestArgs,
+    postgres::Postgres,
+    process, report,
+    tools::{self, docker_answers, npm_ci_if_stale, project_root, uv},
+};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -179,8 +184,8 @@ fn backend(ctx: &mut Ctx) -> Result<Outcome> {
     }
     let uv = uv()?;
     let url = ctx.database_url()?;
-    process::run(uv.command(ctx, "backend").args(["sync", "--locked"]))?;
-    process::run(uv.command(ctx, "backend").args(["run", "pytest"]).env("TEST_DATABASE_URL", url))?;
+    process::run(uv.command_in(&ctx.root.join("backend")).args(["sync", "--locked"]))?;
+    process::run(uv.command_in(&ctx.root.join("backend")).args(["run", "pytest"]).env("TEST_DATABASE_URL", url))?;
     Ok(Outcome::Passed)
 }
 
@@ -201,16 +206,9 @@ fn frontend_e2e(ctx: &mut Ctx) -> Result<Outcome> {
         return Ok(Outcome::Skipped("frontend/package.json has no `test:e2e` script yet".into()));
     }
     if !Utf8Path::new(CHROMIUM).exists() {
-        if !process::is_root() {
-            return Ok(Outcome::Skipped(format!("{CHROMIUM} not found: `sudo apt-get install -y chromium`")));
+        if let Some(reason) = tools::apt_install("chromium", CHROMIUM)? {
+            return Ok(Outcome::Skipped(reason));
         }
-        eprintln!("    {CHROMIUM} not found: installing it with `apt-get install -y chromium`");
-        process::run(
-            Command::new("apt-get")
-                .args(["install", "-y", "-q", "chromium"])
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .stdin(Stdio::null()),
-        )?;
     }
     npm_ci_if_stale(&ctx.root.join("frontend"))?;
     let url = ctx.database_url()?;
@@ -295,89 +293,6 @@ fn xtask(ctx: &Ctx, args: &[&str]) -> Command {
         cmd.arg("--verbose");
     }
     cmd
-}
-
-/// `Err(reason)` when no Docker engine answers, with what to do about it.
-pub fn docker_answers() -> Result<(), String> {
-    if which::which("docker").is_err() {
-        return Err("no `docker` command: install Docker (here: ../shared/tools/docker-engine.sh)".into());
-    }
-    let mut cmd = Command::new("docker");
-    cmd.args(["info", "--format", "{{.ServerVersion}}"]).stdin(Stdio::null());
-    process::echo(&cmd);
-    let answered = run_with_timeout(&mut cmd, Duration::from_secs(20));
-    if answered {
-        Ok(())
-    } else {
-        Err("no Docker engine answers `docker info`: start one (here: ../shared/tools/docker-engine.sh)".into())
-    }
-}
-
-fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> bool {
-    let Ok(mut child) = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn() else {
-        return false;
-    };
-    let deadline = Instant::now() + timeout;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return status.success(),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return false;
-            }
-        }
-    }
-}
-
-/// How to run uv: the `uv` on PATH, or installed with pip when missing.
-pub struct Uv(Vec<String>);
-
-impl Uv {
-    pub fn command_in(&self, dir: &Utf8Path) -> Command {
-        let mut cmd = Command::new(&self.0[0]);
-        cmd.args(&self.0[1..]).current_dir(dir).stdin(Stdio::null());
-        cmd
-    }
-
-    fn command(&self, ctx: &Ctx, dir: &str) -> Command {
-        self.command_in(&ctx.root.join(dir))
-    }
-}
-
-pub fn uv() -> Result<Uv> {
-    if which::which("uv").is_ok() {
-        return Ok(Uv(vec!["uv".into()]));
-    }
-    eprintln!("    uv not found on PATH: installing it with `python3 -m pip install uv`");
-    process::run(Command::new("python3").args(["-m", "pip", "install", "--quiet", "uv"]))
-        .context("cannot install uv; install it yourself: https://docs.astral.sh/uv/")?;
-    if which::which("uv").is_ok() {
-        Ok(Uv(vec!["uv".into()]))
-    } else {
-        // pip put it in a scripts dir that isn't on PATH; the module form always works.
-        Ok(Uv(vec!["python3".into(), "-m".into(), "uv".into()]))
-    }
-}
-
-/// `npm ci` when node_modules is missing or older than package-lock.json.
-pub fn npm_ci_if_stale(dir: &Utf8Path) -> Result<()> {
-    let lock = dir.join("package-lock.json");
-    // npm writes this file on every install: its age is node_modules' age.
-    let installed = dir.join("node_modules/.package-lock.json");
-    let modified = |p: &Utf8Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let stale = match (modified(&installed), modified(&lock)) {
-        (Some(installed), Some(lock)) => installed < lock,
-        _ => true,
-    };
-    if stale {
-        eprintln!("    node_modules missing or older than package-lock.json: npm ci");
-        let mut cmd = Command::new("npm");
-        cmd.arg("ci").current_dir(dir).stdin(Stdio::null());
-        process::run(&mut cmd)?;
-    }
-    Ok(())
 }
 
 fn has_npm_script(package_json: &Utf8Path, script: &str) -> Result<bool> {

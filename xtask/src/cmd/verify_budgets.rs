@@ -14,10 +14,11 @@ use serde_json::Value;
 
 use crate::{
     cluster::{http_get, Cluster},
-    cmd::build::finish,
     config::{self, Capacity, Config, Environment},
     flags::VerifyArgs,
-    report::{BudgetRow, ImageReport, Report, State},
+    report::{BudgetRow, ImageReport, Report},
+    state::State,
+    time,
 };
 
 pub fn run(config_path: &Utf8Path, args: &VerifyArgs) -> Result<ExitCode> {
@@ -45,7 +46,7 @@ pub fn run(config_path: &Utf8Path, args: &VerifyArgs) -> Result<ExitCode> {
         println!("\nbudgets: {failed} of {} missed", report.budgets.len());
         Err(anyhow::anyhow!("{failed} budget(s) missed"))
     };
-    finish(&config, &mut report, start, &result);
+    report.finish(&config.root, start, &result);
     result.or(Ok(ExitCode::FAILURE))
 }
 
@@ -238,25 +239,7 @@ pub fn pod_ready_seconds(pod: &Value) -> Option<f64> {
         pod["status"]["conditions"].as_array()?.iter().find(|c| c["type"] == "Ready" && c["status"] == "True")?
             ["lastTransitionTime"]
             .as_str()?;
-    Some((parse_time(ready)? - parse_time(started)?) as f64)
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` → seconds since the epoch (Kubernetes timestamps are UTC, whole seconds).
-pub fn parse_time(text: &str) -> Option<i64> {
-    let b = text.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[10] != b'T' {
-        return None;
-    }
-    let n = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
-    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
-    let (hh, mm, ss) = (n(11..13)?, n(14..16)?, n(17..19)?);
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+    Some((time::parse_time(ready)? - time::parse_time(started)?) as f64)
 }
 
 /// p95 of `requests` sequential GETs through the Service (after 5 unmeasured warm-up requests).
@@ -367,7 +350,7 @@ fn capacity(cluster: &Cluster<'_>, env: &Environment) -> Result<(Capacity, &'sta
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::BuildRecord;
+    use crate::state::BuildRecord;
     use serde_json::json;
 
     #[test]
@@ -467,7 +450,5 @@ mod tests {
         assert_eq!(pod_ready_seconds(&pod), Some(22.0));
         let not_ready = json!({"status": {"startTime": "2026-11-24T15:59:50Z", "conditions": [{"type": "Ready", "status": "False", "lastTransitionTime": "2026-11-24T16:00:12Z"}]}});
         assert_eq!(pod_ready_seconds(&not_ready), None);
-        assert_eq!(parse_time("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_time("2000-02-29T00:00:00Z"), Some(951_782_400));
     }
 }

@@ -18,7 +18,7 @@ use anyhow::{Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 
-use crate::{flags::BenchArgs, process, project_root, report};
+use crate::{flags::BenchArgs, process, report, time, tools::project_root};
 
 const SECTIONS: &[&str] = &["api", "chat", "startup", "pipeline"];
 
@@ -118,7 +118,7 @@ pub fn run(config_path: &Utf8Path, args: &BenchArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {work}"))?;
     let _lock = RunLock::take(&work.join("lock"))?;
     let mut results =
-        Results { date: report::now_rfc3339(), quick: args.quick, machine: doc::machine(), ..Results::default() };
+        Results { date: time::now_rfc3339(), quick: args.quick, machine: doc::machine(), ..Results::default() };
     let mut ctx = Ctx {
         root: root.clone(),
         config_path: config_path.to_owned(),

@@ -439,7 +439,7 @@ fn cluster_table(out: &mut String, r: &Results) {
 
 #[cfg(test)]
 mod tests {
-    use crate::{bench::Results, testutil::TempDir};
+    use crate::{cmd::bench::Results, testutil::TempDir};
 
     #[test]
     fn pipeline_and_cluster_figures_reach_the_page() {

@@ -16,11 +16,11 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::{median, Ctx, LoadPoint, Results};
 use crate::{
-    cmd::test::{docker_answers, npm_ci_if_stale, uv},
     config,
-    postgres::{free_port, Postgres},
-    process::{self, GroupChild},
-    report::State,
+    postgres::Postgres,
+    process::{self, free_port, GroupChild},
+    state::State,
+    tools::{self, docker_answers, npm_ci_if_stale, uv},
 };
 
 pub const USERS: usize = 100;
@@ -456,16 +456,10 @@ fn ensure_wrk() -> Result<()> {
     if which::which("wrk").is_ok() {
         return Ok(());
     }
-    if !process::is_root() {
-        bail!("the load tool wrk is not installed: `sudo apt-get install -y wrk`");
+    match tools::apt_install("wrk", "the load tool wrk")? {
+        Some(reason) => bail!("{reason}"),
+        None => Ok(()),
     }
-    eprintln!("    wrk not found: installing it with `apt-get install -y wrk`");
-    process::run(
-        Command::new("apt-get")
-            .args(["install", "-y", "-q", "wrk"])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdin(Stdio::null()),
-    )
 }
 
 /// Polls `path` until it answers 200; fails if the process exits or three minutes pass (the

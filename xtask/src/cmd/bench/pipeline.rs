@@ -13,9 +13,10 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::{median, Ctx, Results};
 use crate::{
-    cmd::test::docker_answers,
     config, hash, process,
-    report::{self, ImageReport, Report, State},
+    report::{self, ImageReport, Report},
+    state::{self, State},
+    tools::docker_answers,
 };
 
 /// A file the rebuild measurement adds to the backend's context, removed when it ends.
@@ -181,7 +182,7 @@ fn rebuild_one_file(ctx: &Ctx, env: &str, results: &mut Results) -> Result<()> {
         rmi.args(["rmi", &image.reference]).stdin(Stdio::null());
         let _ = process::read(&mut rmi);
         state.builds.remove(&image.reference);
-        report::forget_build(&image.reference)?;
+        state::forget_build(&image.reference)?;
     }
     state.save(&ctx.root)
 }

@@ -1,0 +1,190 @@
+//! The Helm release as `up`, `plan`, `down` and `status` see it: the values xtask generates,
+//! the secrets it passes, the fingerprint that tells an unchanged release, and what is deployed.
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Map, Value};
+
+use crate::{
+    cluster::Cluster,
+    config::{Config, Environment},
+    digest_key::DigestKey,
+    dotenv, hash,
+    plan::ImagePlan,
+    process,
+};
+
+/// The label on a namespace `up` created, so `down` deletes only namespaces that are ours.
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "cargo-xtask");
+
+/// Helm values from the environment / .env for `release.secrets`, or `existingSecret`.
+pub fn secret_values(config: &Config, env: &Environment) -> Result<Value> {
+    let dotenv = dotenv::load(&config.root.join(".env"))?;
+    let lookup =
+        |var: &str| std::env::var(var).ok().or_else(|| dotenv.iter().find(|(k, _)| k == var).map(|(_, v)| v.clone()));
+    secrets_from(config, env, &lookup)
+}
+
+fn secrets_from(config: &Config, env: &Environment, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Value> {
+    let mut values = json!({});
+    if let Some(name) = &env.existing_secret {
+        insert_path(&mut values, &config.release.existing_secret_value, json!(name));
+        return Ok(values);
+    }
+    let mut missing = Vec::new();
+    for (path, var) in &config.release.secrets {
+        match lookup(var).filter(|v| !v.is_empty()) {
+            Some(value) => insert_path(&mut values, path, json!(value)),
+            None if env.required_secrets.contains(var) => missing.push(var.as_str()),
+            None => {}
+        }
+    }
+    if !missing.is_empty() {
+        bail!(
+            "environment `{}` needs {}: export {} (or put them in {}/.env){}",
+            env.name,
+            missing.join(", "),
+            missing.iter().map(|v| format!("{v}=…")).collect::<Vec<_>>().join(" "),
+            config.root,
+            if missing.contains(&"BETTER_AUTH_SECRET") { "; a secret: `openssl rand -base64 32`" } else { "" }
+        );
+    }
+    Ok(values)
+}
+
+/// The values `up` sets: image repositories and tags, then the environment's `set`.
+pub fn generated_values(config: &Config, env: &Environment, plans: &[ImagePlan]) -> Value {
+    let mut values = json!({});
+    for plan in plans {
+        if let Some(prefix) = config.release.images.get(&plan.key) {
+            let name = plan.reference.rsplit_once(':').map_or(plan.reference.as_str(), |(n, _)| n);
+            insert_path(&mut values, &format!("{prefix}.repository"), json!(name));
+            insert_path(&mut values, &format!("{prefix}.tag"), json!(plan.tag));
+        }
+    }
+    for (path, value) in &env.set {
+        insert_path(&mut values, path, value.clone());
+    }
+    values
+}
+
+pub fn insert_path(root: &mut Value, path: &str, value: Value) {
+    let mut node = root;
+    let mut parts = path.split('.').peekable();
+    while let Some(part) = parts.next() {
+        if !node.is_object() {
+            *node = Value::Object(Map::new());
+        }
+        let map = node.as_object_mut().unwrap();
+        if parts.peek().is_none() {
+            map.insert(part.to_owned(), value);
+            return;
+        }
+        node = map.entry(part.to_owned()).or_insert_with(|| Value::Object(Map::new()));
+    }
+}
+
+pub fn lookup<'v>(root: &'v Value, path: &str) -> Option<&'v Value> {
+    path.split('.').try_fold(root, |node, part| node.get(part))
+}
+
+/// Everything the release is installed from. Secrets enter only through this digest, keyed
+/// with the machine's key.
+pub fn fingerprint(
+    config: &Config,
+    env: &Environment,
+    values: &Value,
+    secrets: &Value,
+    key: &DigestKey,
+) -> Result<String> {
+    let chart = hash::snapshot(&config.release.chart, &config.release.chart.join("Chart.yaml"))?;
+    let mut text = format!("release v1\n{}\n{}\n{}\n", config.release.name, config.release.namespace, chart.digest);
+    for file in &env.values {
+        let bytes = std::fs::read(file).with_context(|| format!("cannot read {file}"))?;
+        text.push_str(&format!("{file}\0{}\n", hash::sha256_hex(&bytes)));
+    }
+    text.push_str(&values.to_string());
+    text.push('\n');
+    text.push_str(&secrets.to_string());
+    Ok(key.digest(text.as_bytes()))
+}
+
+/// Creates the release's namespace unless it exists, labelled as ours.
+pub fn ensure_namespace(cluster: &Cluster<'_>) -> Result<()> {
+    if cluster.namespace_exists()?.is_some() {
+        return Ok(());
+    }
+    let ns = &cluster.config.release.namespace;
+    process::read(cluster.kubectl().args(["create", "namespace", ns]))?;
+    // Ours: `down` may delete it. The restricted Pod Security Standard is enforced in it,
+    // so a pod that isn't non-root and locked down is refused, not silently run.
+    process::read(cluster.kubectl().args([
+        "label",
+        "namespace",
+        ns,
+        &format!("{}={}", MANAGED_BY.0, MANAGED_BY.1),
+        "pod-security.kubernetes.io/enforce=restricted",
+        "pod-security.kubernetes.io/warn=restricted",
+    ]))?;
+    eprintln!("namespace {ns}: created (restricted Pod Security Standard)");
+    Ok(())
+}
+
+pub fn all_ready(cluster: &Cluster<'_>) -> Result<bool> {
+    let pods = cluster.pods()?;
+    Ok(!pods.is_empty()
+        && pods.iter().filter(|p| p["status"]["phase"] != "Succeeded").all(|p| {
+            p["status"]["conditions"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+        }))
+}
+
+pub fn deployed_values(cluster: &Cluster<'_>) -> Result<Value> {
+    let out = process::read(cluster.helm().args(["get", "values", &cluster.config.release.name, "-o", "json"]))?;
+    Ok(serde_json::from_str(&out)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::{config, tools::project_root};
+
+    #[test]
+    fn dotted_paths_become_nested_values() {
+        let mut values = json!({});
+        insert_path(&mut values, "backend.image.repository", json!("todo-backend"));
+        insert_path(&mut values, "backend.image.tag", json!("abc"));
+        insert_path(&mut values, "postgresql.enabled", json!(true));
+        assert_eq!(
+            values,
+            json!({"backend": {"image": {"repository": "todo-backend", "tag": "abc"}}, "postgresql": {"enabled": true}})
+        );
+        assert_eq!(lookup(&values, "backend.image.tag"), Some(&json!("abc")));
+        assert_eq!(lookup(&values, "frontend.image.tag"), None);
+    }
+
+    #[test]
+    fn required_secrets_missing_are_named_with_the_fix() {
+        let config = config::load(&project_root().join("infra.toml")).unwrap();
+        let kube = config.environment(Some("kube")).unwrap();
+        let none = |_: &str| None;
+        let err = secrets_from(&config, kube, &none).unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "environment `kube` needs BETTER_AUTH_SECRET, DATABASE_URL: export BETTER_AUTH_SECRET=… DATABASE_URL=…"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("openssl rand -base64 32"), "{err}");
+        let set = |var: &str| (var != "OPENAI_API_KEY").then(|| format!("value-of-{var}"));
+        assert_eq!(
+            secrets_from(&config, kube, &set).unwrap(),
+            json!({"secrets": {"betterAuthSecret": "value-of-BETTER_AUTH_SECRET", "databaseUrl": "value-of-DATABASE_URL"}})
+        );
+        // The development environment needs none.
+        let minikube = config.environment(Some("minikube")).unwrap();
+        assert_eq!(secrets_from(&config, minikube, &none).unwrap(), json!({}));
+    }
+}
