@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { Client } from "pg";
 
 export const FRONTEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const BACKEND = path.resolve(FRONTEND, "..", "backend");
+export const BACKEND = path.resolve(FRONTEND, "..", "backend");
 const LOGS = path.join(FRONTEND, "test-results", "e2e-logs");
 const BUILD_INPUTS = ["app", "components", "lib", "proxy.ts", "instrumentation.ts", "next.config.ts", "package-lock.json", "postcss.config.mjs"];
 
@@ -141,7 +141,16 @@ export function startFrontend(name: string, port: number, env: NodeJS.ProcessEnv
   });
 }
 
-export async function startStack(adminUrl: string): Promise<Stack> {
+export interface StackOptions {
+  /** Added to the backend's environment: a model's OPENAI_* settings, for example (without
+   * them the offline assistant answers). */
+  backendEnv?: Record<string, string>;
+  /** Its processes' names and log files (`NAME-backend.log`), for a stack beside the suite's. */
+  name?: string;
+}
+
+export async function startStack(adminUrl: string, { backendEnv = {}, name }: StackOptions = {}): Promise<Stack> {
+  const named = (role: string) => (name ? `${name}-${role}` : role);
   mkdirSync(LOGS, { recursive: true });
   ensureBuild();
 
@@ -160,18 +169,18 @@ export async function startStack(adminUrl: string): Promise<Stack> {
   };
 
   try {
-    const backendEnv = { ...shared, CORS_ORIGINS: baseUrl, LOG_LEVEL: "warning", PYTHONUNBUFFERED: "1" };
-    await run("alembic", "uv", ["run", "alembic", "upgrade", "head"], BACKEND, backendEnv);
-    const backend = start("backend", "uv", ["run", "uvicorn", "src.main:app", "--host", "127.0.0.1", "--port", String(backendPort)], BACKEND, backendEnv);
+    const env = { ...shared, CORS_ORIGINS: baseUrl, LOG_LEVEL: "warning", PYTHONUNBUFFERED: "1", ...backendEnv };
+    await run(named("alembic"), "uv", ["run", "alembic", "upgrade", "head"], BACKEND, env);
+    const backend = start(named("backend"), "uv", ["run", "uvicorn", "src.main:app", "--host", "127.0.0.1", "--port", String(backendPort)], BACKEND, env);
     children.push(backend);
 
     // A ChatKit domain key turns the ChatKit view on (its script still can't load offline).
-    const frontend = startFrontend("frontend", frontendPort, { ...shared, BACKEND_URL: backendUrl, CHATKIT_DOMAIN_KEY: "domain_pk_e2e" });
+    const frontend = startFrontend(named("frontend"), frontendPort, { ...shared, BACKEND_URL: backendUrl, CHATKIT_DOMAIN_KEY: "domain_pk_e2e" });
     children.push(frontend);
 
-    await waitFor(`${backendUrl}/health`, backend, "backend");
-    await waitFor(`${baseUrl}/api/ready`, frontend, "frontend");
-    await waitFor(`${backendUrl}/ready`, backend, "backend");
+    await waitFor(`${backendUrl}/health`, backend, named("backend"));
+    await waitFor(`${baseUrl}/api/ready`, frontend, named("frontend"));
+    await waitFor(`${backendUrl}/ready`, backend, named("backend"));
   } catch (error) {
     await stop();
     throw error;
