@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             extra={"environment": settings.environment},
         )
 
-    engine = create_engine(settings.db)
+    engine = create_engine(settings.db, timeout=settings.database_timeout)
     sessionmaker = create_sessionmaker(engine)
     verifier = JWKSVerifier(
         jwks_url=settings.jwks_url,

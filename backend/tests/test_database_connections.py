@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import asyncpg
+from fastapi import FastAPI
 
 from tests.conftest import User, make_settings, running_app
 from tests.support.auth import IdentityProvider
@@ -51,3 +53,16 @@ async def test_connections_closed_by_the_server_fail_no_request(
             assert [r.status_code for r in again] == [200] * 4 + [201]
     finally:
         await asyncio.to_thread(drop_database, url)
+
+
+async def test_pooled_connections_probe_a_silent_server(app: FastAPI) -> None:
+    """TCP keepalives find a server that vanished (a partition) within a minute, so a dead
+    pooled connection is replaced instead of holding requests until the system's 2 hours."""
+    async with app.state.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        sock = raw.driver_connection._transport.get_extra_info("socket")
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+        idle = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE)
+        probes = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT)
+        interval = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL)
+    assert idle + probes * interval <= 60

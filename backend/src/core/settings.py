@@ -13,6 +13,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# The engine's default, kept here so settings need not import SQLAlchemy.
+DATABASE_TIMEOUT = 3.0
+
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_PATH = BACKEND_DIR / ".data" / "todo.db"
 
@@ -35,6 +38,9 @@ class Settings(BaseSettings):
 
     # Unset → the embedded SQLite file, so the service runs with no database server.
     database_url: str | None = None
+    # Seconds a request waits on the database for any one thing (a pooled connection, a new
+    # connection, a statement) before it answers 503; see src/db/engine.py.
+    database_timeout: float = Field(default=DATABASE_TIMEOUT, gt=0, le=300)
 
     better_auth_url: AnyHttpUrl = AnyHttpUrl("http://localhost:3000")
     jwt_issuer: str | None = None
