@@ -85,6 +85,14 @@ app.kubernetes.io/component: {{ .component }}
 {{- printf "%s-postgresql" (include "todo-chatbot.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
+{{/*
+The Secret holding the Ingress's certificate: ingress.tls.secretName, else (with a cert-manager
+issuer, which creates it) "<fullname>-tls".
+*/}}
+{{- define "todo-chatbot.ingressTlsSecret" -}}
+{{- default (printf "%s-tls" (include "todo-chatbot.fullname" .)) .Values.ingress.tls.secretName }}
+{{- end }}
+
 {{/* In-cluster URLs of the two services. */}}
 {{- define "todo-chatbot.backendUrl" -}}
 {{- printf "http://%s-backend:%v" (include "todo-chatbot.fullname" .) .Values.backend.service.port }}
@@ -251,6 +259,15 @@ that renders pods includes this, so `helm template`, `helm install` and `helm li
 {{- end }}
 {{- if not $v.app.publicUrl }}
 {{- $problems = append $problems "app.publicUrl is required: the URL users open (e.g. https://todo.example.com); Better Auth rejects requests from any other origin" }}
+{{- end }}
+{{- if and $v.ingress.enabled $v.app.publicUrl }}
+{{- $url := urlParse $v.app.publicUrl }}
+{{- if or (regexMatch "^[0-9.]+$" $url.hostname) (contains ":" $url.hostname) }}
+{{- $problems = append $problems (printf "ingress.enabled needs a DNS name in app.publicUrl, not the IP address %s: an Ingress routes by host name. Point a name at the controller's address and set app.publicUrl to it, or reach the IP through the frontend Service (frontend.service.type=NodePort or LoadBalancer) with ingress.enabled=false" $url.hostname) }}
+{{- end }}
+{{- if and (eq $url.scheme "https") $v.ingress.tls.enabled (not (or $v.ingress.tls.secretName $v.ingress.tls.certManager.issuer)) }}
+{{- $problems = append $problems (printf "ingress.tls.secretName or ingress.tls.certManager.issuer is required for %s: name a kubernetes.io/tls Secret holding the certificate for %s (kubectl create secret tls NAME --cert=… --key=…), or a cert-manager issuer that creates it; or set ingress.tls.enabled=false when TLS ends in front of the Ingress" $v.app.publicUrl $url.hostname) }}
+{{- end }}
 {{- end }}
 {{- range $component := list "backend" "frontend" }}
 {{- $c := index $v $component }}
