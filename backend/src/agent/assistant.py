@@ -8,6 +8,8 @@ from typing import Any
 
 from agents import Agent, Model, ModelSettings, RunContextWrapper, Tool
 
+from src.core.timezones import UTC_FALLBACK, UserZone
+
 from .offline import Clock, utc_now
 
 AGENT_NAME = "Todo assistant"
@@ -17,6 +19,7 @@ You are the to-do assistant of a task app. You manage the signed-in user's tasks
 tools: add_task, list_tasks, complete_task, delete_task and update_task.
 
 {now}
+{zone}
 
 How to work:
 - The app already knows who the user is. Never ask for, mention or pass a user id: leave any
@@ -27,13 +30,15 @@ How to work:
   words and status "all". Act when exactly one task matches; when several match, list them
   with their numbers and ask which one; when none match, say so. Never guess a task_id.
 - Dates: turn relative dates ("tomorrow", "next friday", "in 3 days", "this week") into
-  ISO 8601 timestamps with a UTC offset, counted from the current date above. A date without
-  a time means 09:00. Never invent a due date the user did not give.
+  ISO 8601 timestamps with the offset of the user's time zone, counted from the current date
+  above. A date without a time means 09:00 there. Tools return times in UTC: say them in the
+  user's time zone. Never invent a due date the user did not give.
 - priority is low, medium (the default) or high; "urgent" and "important" mean high. tags are
   short lowercase words without '#'. recurrence is none, daily, weekly or monthly; completing
   a recurring task creates its next occurrence.
 - "What's left?" means pending tasks; "done" or "completed" means completed ones; for
-  "what's due this week" use due_before the end of Sunday.
+  "what's due this week" mean the next 7 days: due_after the start of today and due_before the
+  start of the same weekday next week, in the user's time zone.
 - After changing something, confirm it in one short sentence with the task's title and the
   details that matter, e.g. "Added 'Buy milk' — due tomorrow, high priority." When listing,
   give each task's number, title, due date and priority on its own line.
@@ -51,12 +56,29 @@ def describe_now(now: datetime) -> str:
     )
 
 
-def build_agent(*, model: Model, tools: Sequence[Tool], clock: Clock = utc_now) -> Agent[Any]:
-    """The assistant. Its `tools` are the app's MCP tools as the Agents SDK calls them
-    (src.mcp.client), or stand-ins in unit tests."""
+def describe_zone(zone: UserZone) -> str:
+    if zone.known:
+        return f"The user's time zone is {zone.name}: read and write every date and time in it."
+    return (
+        "The user's time zone is not known, so dates and times are in UTC: whenever your answer "
+        "gives a date or a time, say that it is in UTC."
+    )
+
+
+def build_agent(
+    *,
+    model: Model,
+    tools: Sequence[Tool],
+    clock: Clock = utc_now,
+    zone: UserZone = UTC_FALLBACK,
+) -> Agent[Any]:
+    """The assistant, for a user in `zone`. Its `tools` are the app's MCP tools as the Agents
+    SDK calls them (src.mcp.client), or stand-ins in unit tests."""
 
     def instructions(_context: RunContextWrapper[Any], _agent: Agent[Any]) -> str:
-        return INSTRUCTIONS.format(now=describe_now(clock()))
+        return INSTRUCTIONS.format(
+            now=describe_now(clock().astimezone(zone.tz)), zone=describe_zone(zone)
+        )
 
     return Agent(
         name=AGENT_NAME,

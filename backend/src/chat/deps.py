@@ -1,5 +1,5 @@
-"""The chat's FastAPI dependencies: the model, the agent's MCP connection, the `Chat` they make
-for the request's user, and the ChatKit server over it.
+"""The chat's FastAPI dependencies: the model, the agent's MCP connection, the user's time zone,
+the `Chat` they make for the request's user, and the ChatKit server over it.
 
 The Agents SDK and the OpenAI client are about 40 % of the app's import time, and probes, the
 task API and MCP never need them. So the modules that import them are imported inside these
@@ -10,9 +10,11 @@ finds the dependencies without resolving them.)
 
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
+from fastapi.exceptions import RequestValidationError
 
 from src.auth.deps import CurrentUser
+from src.core.timezones import UnknownTimezone, UserZone, user_zone
 
 if TYPE_CHECKING:
     from agents import Model
@@ -38,12 +40,34 @@ async def get_agent_tools(request: Request) -> "InProcessMCPServer":
     return await request.app.state.mcp.agent_server()
 
 
+TIMEZONE_HEADER = "X-Timezone"
+
+
+def get_zone(
+    x_timezone: Annotated[
+        str | None,
+        Header(
+            alias=TIMEZONE_HEADER,
+            description="The user's IANA time zone (e.g. America/Los_Angeles); absent: UTC",
+        ),
+    ] = None,
+) -> UserZone:
+    """The zone the chat reads and writes dates in: every chat endpoint gets it here."""
+    try:
+        return user_zone(x_timezone)
+    except UnknownTimezone as exc:
+        raise RequestValidationError(
+            [{"loc": ("header", TIMEZONE_HEADER), "msg": str(exc), "type": "value_error"}]
+        ) from None
+
+
 ModelDep = Annotated["Model", Depends(get_model)]
 AgentToolsDep = Annotated["InProcessMCPServer", Depends(get_agent_tools)]
+ZoneDep = Annotated[UserZone, Depends(get_zone)]
 
 
 async def get_chat(
-    request: Request, user: CurrentUser, model: ModelDep, tools: AgentToolsDep
+    request: Request, user: CurrentUser, zone: ZoneDep, model: ModelDep, tools: AgentToolsDep
 ) -> "Chat":
     from src.chat.turn import Chat
 
@@ -54,6 +78,7 @@ async def get_chat(
         user_id=user.id,
         token=user.token,
         timeout_seconds=request.app.state.settings.chat_turn_timeout_seconds,
+        zone=zone,
     )
 
 

@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from src.agent.assistant import build_agent
 from src.agent.failures import describe_failure
+from src.core.timezones import UserZone, in_zone
 from src.db.errors import is_database_outage
 from src.mcp.client import InProcessMCPServer
 from src.mcp.server import acting_as
@@ -63,7 +64,8 @@ class TurnResult:
 @dataclass(frozen=True, kw_only=True)
 class Chat:
     """What a turn runs on, for one request's verified user: the model, the app's MCP tools,
-    the database, and how long a turn may take (CHAT_TURN_TIMEOUT_SECONDS)."""
+    the database, how long a turn may take (CHAT_TURN_TIMEOUT_SECONDS), and the user's time
+    zone (from the request, like the user)."""
 
     model: Model
     tools: InProcessMCPServer
@@ -71,6 +73,7 @@ class Chat:
     user_id: str
     token: str = field(repr=False)
     timeout_seconds: float
+    zone: UserZone
 
     async def begin(self, *, conversation_id: int | None, message: str) -> Turn:
         """Finds (or starts) the conversation, reads its recent history, stores the message."""
@@ -119,8 +122,8 @@ class Chat:
         self, agent_input: list[TResponseInputItem], *, record: TurnRecord | None = None
     ) -> RunResultStreaming:
         """Starts the agent on `agent_input`; its events stream from the result."""
-        # The run's task starts here and keeps the user's identity: it is bound only around the
-        # start because the caller may resume the stream from other contexts.
+        # The run's task starts here and keeps the user's identity and zone: they are bound only
+        # around the start because the caller may resume the stream from other contexts.
         with self._agent() as agent:
             return Runner.run_streamed(agent, agent_input, max_turns=MAX_AGENT_TURNS, hooks=record)
 
@@ -157,7 +160,7 @@ class Chat:
 
     @contextmanager
     def _agent(self) -> Iterator[Agent[Any]]:
-        """The assistant; tool calls made in this context (and in tasks it starts) act as the
-        user."""
-        with acting_as(self.user_id, token=self.token):
-            yield build_agent(model=self.model, tools=self.tools.agent_tools)
+        """The assistant; the model and the tool calls in this context (and in tasks it starts)
+        act as the user and read and write dates in the user's zone."""
+        with acting_as(self.user_id, token=self.token), in_zone(self.zone):
+            yield build_agent(model=self.model, tools=self.tools.agent_tools, zone=self.zone)

@@ -30,6 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.applications import Starlette
 
 from src.auth.jwks import InvalidToken, JWKSVerifier, SigningKeysUnavailable
+from src.core.timezones import current_zone
 from src.db.types import ID_MAX
 from src.models.task import (
     DESCRIPTION_MAX,
@@ -55,7 +56,10 @@ UserIdArg = Annotated[
 TaskIdArg = Annotated[int, Field(ge=1, le=ID_MAX, description="The task's number (its id)")]
 DueArg = Annotated[
     datetime | None,
-    Field(description="ISO 8601 date-time with a UTC offset, e.g. 2026-11-25T09:00:00+00:00"),
+    Field(
+        description="ISO 8601 date-time, e.g. 2026-11-25T09:00:00-08:00; without an offset it "
+        "is read in the user's time zone"
+    ),
 ]
 
 
@@ -105,6 +109,12 @@ def acting_as(user_id: str, *, token: str) -> Iterator[None]:
         yield
     finally:
         auth_context_var.reset(reset)
+
+
+def in_user_zone(moment: datetime | None) -> datetime | None:
+    """A time the tool was given, in UTC: one without an offset is read in the user's zone (the
+    chat request's, bound like the user; UTC when it sent none)."""
+    return as_utc(current_zone().localize(moment))
 
 
 def caller(user_id: str | None) -> str:
@@ -214,7 +224,7 @@ def build_mcp_server(
             "description": description,
             "priority": priority,
             "tags": tags,
-            "due_at": due_at,
+            "due_at": in_user_zone(due_at),
             "recurrence": recurrence,
         }
         try:
@@ -234,8 +244,12 @@ def build_mcp_server(
         q: Annotated[
             str | None, Field(description="Words to look for in titles and descriptions")
         ] = None,
-        due_before: Annotated[datetime | None, Field(description="Due strictly before")] = None,
-        due_after: Annotated[datetime | None, Field(description="Due at or after")] = None,
+        due_before: Annotated[
+            datetime | None, Field(description="Due strictly before (ISO 8601, as due_at)")
+        ] = None,
+        due_after: Annotated[
+            datetime | None, Field(description="Due at or after (ISO 8601, as due_at)")
+        ] = None,
         limit: Annotated[int | None, Field(ge=1, le=PAGE_MAX)] = None,
         user_id: UserIdArg = None,
     ) -> JSONText:
@@ -247,8 +261,8 @@ def build_mcp_server(
             priority=Priority(priority) if priority else None,
             tag=tag,
             q=q,
-            due_before=as_utc(due_before),
-            due_after=as_utc(due_after),
+            due_before=in_user_zone(due_before),
+            due_after=in_user_zone(due_after),
             sort=service.SortField.DUE,
             limit=limit or PAGE_MAX,
         )
@@ -292,7 +306,9 @@ def build_mcp_server(
         tags: Annotated[list[str] | None, Field(description="Replaces all tags")] = None,
         due_at: Annotated[
             datetime | Literal[""] | None,
-            Field(description='New due date-time (ISO 8601); "" removes the due date'),
+            Field(
+                description='New due date-time (ISO 8601, as in add_task); "" removes the due date'
+            ),
         ] = None,
         recurrence: RecurrenceArg | None = None,
         completed: Annotated[bool | None, Field(description="false reopens a done task")] = None,
@@ -312,6 +328,8 @@ def build_mcp_server(
         changes = {k: v for k, v in fields.items() if v is not None}
         if changes.get("due_at") == "":
             changes["due_at"] = None
+        elif "due_at" in changes:
+            changes["due_at"] = in_user_zone(changes["due_at"])
         if not changes:
             raise Refused("Nothing to change: give at least one field.")
         try:

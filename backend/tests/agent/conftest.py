@@ -9,6 +9,7 @@ from agents import Runner
 
 from src.agent.assistant import build_agent
 from src.agent.provider import build_model
+from src.core.timezones import in_zone, user_zone
 
 from .standins import (
     ModelSettings,
@@ -36,7 +37,8 @@ def store() -> TaskStore:
 
 @pytest.fixture
 def run_turn(store: TaskStore) -> RunTurn:
-    """One chat turn through the real Runner: the tool calls made and the reply."""
+    """One chat turn through the real Runner, for a user whose browser says UTC: the tool calls
+    made and the reply."""
     agent = build_agent(
         model=build_model(ModelSettings(), clock=fixed_clock),
         tools=standin_tools(store),
@@ -44,7 +46,10 @@ def run_turn(store: TaskStore) -> RunTurn:
     )
 
     async def run(message: str, history: list[dict[str, Any]] | None = None) -> Turn:
-        result = await Runner.run(agent, [*(history or []), {"role": "user", "content": message}])
+        with in_zone(user_zone("UTC")):
+            result = await Runner.run(
+                agent, [*(history or []), {"role": "user", "content": message}]
+            )
         return Turn(tool_calls(result.new_items), str(result.final_output))
 
     return run

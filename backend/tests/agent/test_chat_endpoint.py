@@ -39,7 +39,11 @@ async def test_streamed_turn_arrives_word_by_word_with_tool_parts(
         message = await read_ui_stream(response)
 
     assert message.errors == [] and message.finished
-    assert message.text == "Added 'Pay rent' — due tomorrow, high priority."
+    # No X-Timezone header: the dates are UTC's, and the reply says so.
+    assert message.text == (
+        "Added 'Pay rent' — due tomorrow, high priority. "
+        "(Dates and times are in UTC: your time zone wasn't sent.)"
+    )
     deltas = [p for p in message.raw if p["type"] == "text-delta"]
     assert len(deltas) == len(message.text.split())
     [tool] = message.tools

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from src.agent.assistant import build_agent
 from src.agent.provider import build_model
+from src.core.timezones import in_zone, user_zone
 from tests.conftest import User
 from tests.support.mcp_in_process import in_process_mcp_server
 
@@ -21,13 +22,17 @@ from .standins import ModelSettings, Turn, at, fixed_clock, tool_calls
 async def chat(
     app: FastAPI, user: User, message: str, history: list[dict[str, Any]] | None = None
 ) -> Turn:
+    """A turn for a user whose browser says UTC."""
     async with in_process_mcp_server(app, bearer_token=user.token) as mcp:
         agent = build_agent(
             model=build_model(ModelSettings(), clock=fixed_clock),
             tools=mcp.agent_tools,
             clock=fixed_clock,
         )
-        result = await Runner.run(agent, [*(history or []), {"role": "user", "content": message}])
+        with in_zone(user_zone("UTC")):
+            result = await Runner.run(
+                agent, [*(history or []), {"role": "user", "content": message}]
+            )
     return Turn(tool_calls(result.new_items), str(result.final_output))
 
 

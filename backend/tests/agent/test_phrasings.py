@@ -22,7 +22,8 @@ from src.agent.provider import build_model
 from .standins import NOW, ModelSettings, RunTurn, TaskStore, at, fixed_clock
 
 END_OF_TODAY = "2026-11-24T23:59:59+00:00"
-END_OF_WEEK = "2026-11-29T23:59:59+00:00"
+START_OF_TODAY = "2026-11-24T00:00:00+00:00"
+A_WEEK_ON = "2026-12-01T00:00:00+00:00"
 
 
 def find(q: str) -> tuple[str, dict[str, Any]]:
@@ -78,8 +79,9 @@ PHRASINGS: list[tuple[str, list[Call], str]] = [
      "Here is your completed task (1):\n- ✓ #4 Call mom"),
     ("list high priority tasks", [("list_tasks", {"status": "pending", "priority": "high"})],
      "Here is your high priority pending task (1):\n- #1 Buy milk"),
-    ("what's due this week", [("list_tasks", {"status": "pending", "due_before": END_OF_WEEK})],
-     "- #2 Dentist appointment — due Friday at 2pm"),
+    ("what's due this week",
+     [("list_tasks", {"status": "pending", "due_after": START_OF_TODAY, "due_before": A_WEEK_ON})],
+     "Here are your pending tasks due in the next 7 days (2):\n- #1 Buy milk"),
     ("show all my tasks", [("list_tasks", {"status": "all"})], "Here are all your tasks (5):"),
     ("what's overdue?", [("list_tasks", {"status": "pending", "due_before": NOW.isoformat()})],
      "You have no pending tasks that are overdue."),

@@ -13,6 +13,8 @@ from fastapi import FastAPI
 
 from tests.conftest import User, script
 
+IN_UTC = "(Dates and times are in UTC: your time zone wasn't sent.)"
+
 
 def user_input(text: str) -> dict[str, Any]:
     return {
@@ -79,7 +81,9 @@ async def test_new_thread_with_the_offline_assistant(client: httpx.AsyncClient, 
     assert "thread.item.added" in kinds and kinds.count("thread.item.updated") > 3
     user_item = done_items(events)[0]
     assert user_item["type"] == "user_message" and user_item["id"].startswith("msg_")
-    assert assistant_text(events) == "Added 'Buy milk' — due tomorrow, high priority."
+    # Sent without X-Timezone: the reply says its dates are UTC's.
+    reply = "Added 'Buy milk' — due tomorrow, high priority. " + IN_UTC
+    assert assistant_text(events) == reply
 
     [task] = (await rest(client, user, "/tasks"))["items"]
     assert (task["title"], task["priority"]) == ("Buy milk", "high")
@@ -92,7 +96,7 @@ async def test_new_thread_with_the_offline_assistant(client: httpx.AsyncClient, 
     stored = await rest(client, user, f"/conversations/{conversation_id}/messages")
     assert [(m["role"], m["content"]) for m in stored] == [
         ("user", "add buy milk tomorrow, high priority"),
-        ("assistant", "Added 'Buy milk' — due tomorrow, high priority."),
+        ("assistant", reply),
     ]
     [call] = stored[1]["tool_calls"]
     assert (call["name"], call["result"]["status"]) == ("add_task", "created")

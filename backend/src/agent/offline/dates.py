@@ -6,7 +6,7 @@ Rules, so users (and tests) can predict the result:
 - A bare weekday ("friday", "on friday", "this friday") is the next one, today included;
   "next friday" is the next one after today.
 - "next week" is next Monday, "next month" the 1st of next month, "this weekend" Saturday.
-- Everything is computed in the time zone of "now" (UTC unless the clock says otherwise).
+- Everything is computed in the time zone of "now" (the model hands in now in the user's zone).
 """
 
 from __future__ import annotations

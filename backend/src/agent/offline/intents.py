@@ -375,9 +375,11 @@ def _due_filter(lowered: str, now: datetime, args: dict[str, Any]) -> str:
         args["due_before"] = now.isoformat()
         args["status"] = "pending"
         return "that are overdue"
-    if re.search(r"\b(?:this|the) week\b", lowered):
-        args["due_before"] = end_of_day(end_of_week(today), now).isoformat()
-        return "due this week"
+    if re.search(r"\b(?:this|the|coming) week\b|\bnext (?:7|seven) days\b", lowered):
+        # As the list's "Next 7 days" filter: from the start of today to the same time a week on.
+        args["due_after"] = start_of_day(today, now).isoformat()
+        args["due_before"] = start_of_day(today + timedelta(7), now).isoformat()
+        return "due in the next 7 days"
     if re.search(r"\bnext week\b", lowered):
         monday = end_of_week(today) + timedelta(1)
         args["due_after"] = start_of_day(monday, now).isoformat()

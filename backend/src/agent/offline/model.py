@@ -37,9 +37,12 @@ from openai.types.responses import (
 )
 from openai.types.responses.response_usage import InputTokensDetails, OutputTokensDetails
 
+from src.core.timezones import current_zone
+
 from ..choice import OFFLINE_MODEL_NAME as MODEL_NAME
 from .dates import Clock, utc_now
 from .planner import Step, next_step
+from .replies import in_utc
 from .transcript import read_transcript
 
 TOOLS_UNAVAILABLE = (
@@ -50,7 +53,8 @@ TOOLS_UNAVAILABLE = (
 class OfflineAssistantModel(Model):
     """Turns common English to-do requests into tool calls, and tool results into replies.
 
-    `clock` gives "now" for dates like "tomorrow" (inject a fixed one in tests).
+    `clock` gives "now" for dates like "tomorrow" (inject a fixed one in tests); dates are
+    read and said in the user's zone, bound around the turn (UTC, and said so, without one).
     """
 
     def __init__(self, *, clock: Clock = utc_now) -> None:
@@ -60,13 +64,17 @@ class OfflineAssistantModel(Model):
         self, input: str | list[TResponseInputItem], tools: list[Tool]
     ) -> list[TResponseOutputItem]:
         """The output items for one model call: tool calls, or one assistant message."""
-        step = next_step(read_transcript(input), self._clock())
+        zone = current_zone()
+        step = next_step(read_transcript(input), self._clock().astimezone(zone.tz))
         available = {getattr(tool, "name", None) for tool in tools}
         if step.calls and not all(call.name in available for call in step.calls):
             step = Step(reply=TOOLS_UNAVAILABLE)
         if step.calls:
             return [_function_call(call.name, call.arguments) for call in step.calls]
-        return [_assistant_message(step.reply or "")]
+        reply = step.reply or ""
+        if step.dated and not zone.known:
+            reply = in_utc(reply)
+        return [_assistant_message(reply)]
 
     async def get_response(
         self,

@@ -28,10 +28,16 @@ class ToolCall:
 class Step:
     calls: list[ToolCall] = field(default_factory=list)
     reply: str | None = None
+    dated: bool = False  # the reply gives a date or a time
 
 
-def _say(text: str) -> Step:
-    return Step(reply=text)
+def _say(text: str, *, dated: bool = False) -> Step:
+    return Step(reply=text, dated=dated)
+
+
+def _due(*tasks: Any) -> bool:
+    """Whether any of these tasks has a due date (which the reply then gives)."""
+    return any(isinstance(task, Mapping) and task.get("due_at") for task in tasks)
 
 
 def _call(name: str, **arguments: Any) -> Step:
@@ -64,14 +70,20 @@ def next_step(transcript: Transcript, now: datetime) -> Step:
         done = exchanges[-1]
         if done.error:
             return _say(replies.failed("add", f"'{intent.args.get('title')}'", done.error))
-        return _say(replies.added(done.result, intent.args, now, note=intent.note))
+        added = {**intent.args, **(done.result if isinstance(done.result, Mapping) else {})}
+        reply = replies.added(done.result, intent.args, now, note=intent.note)
+        return _say(reply, dated=_due(added))
     if intent.kind == "list":
         if not exchanges:
             return _call("list_tasks", **intent.args)
         done = exchanges[-1]
         if done.error:
             return _say(replies.failed("list", "your tasks", done.error))
-        return _say(replies.listing(_tasks(done.result), intent.scope, intent.args["status"], now))
+        tasks = _tasks(done.result)
+        return _say(
+            replies.listing(tasks, intent.scope, intent.args["status"], now),
+            dated=_due(*tasks[: replies.MAX_LISTED]),
+        )
     if intent.kind == "clear_completed":
         return _clear_completed(exchanges)
     if intent.kind in _ON_TASK and intent.ref is not None:
@@ -144,12 +156,16 @@ def _on_task(intent: Intent, ref: TaskRef, exchanges: list[Exchange], now: datet
     if done.error:
         return _say(replies.failed(verb, target, done.error))
     if intent.kind == "complete":
-        return _say(replies.completed(done.result, task, task_id, now))
+        following = done.result.get("next_occurrence") if isinstance(done.result, Mapping) else None
+        return _say(replies.completed(done.result, task, task_id, now), dated=_due(following))
     if intent.kind == "delete":
         return _say(replies.deleted(done.result, task, task_id))
     if intent.kind == "tag":
         return _say(replies.retagged(done.result, intent.args))
-    return _say(replies.updated(done.result, task, task_id, intent.args, now, note=intent.note))
+    return _say(
+        replies.updated(done.result, task, task_id, intent.args, now, note=intent.note),
+        dated=bool(intent.args.get("due_at")),
+    )
 
 
 def _retagged(task: Mapping[str, Any], change: Mapping[str, list[str]]) -> list[str]:
@@ -202,7 +218,7 @@ def _find(
     if not pool:
         return _say(replies.no_match(words, wanted or "any"))
     if len(pool) > 1:
-        return _say(replies.which_one(pool, words, now))
+        return _say(replies.which_one(pool, words, now), dated=_due(*pool[: replies.MAX_LISTED]))
     return pool[0]
 
 

@@ -40,6 +40,12 @@ def help_text() -> str:
     )
 
 
+def in_utc(reply: str) -> str:
+    """A reply with dates, when the user's time zone is not known."""
+    note = "(Dates and times are in UTC: your time zone wasn't sent.)"
+    return f"{reply}\n{note}" if "\n" in reply else f"{reply} {note}"
+
+
 def thanks() -> str:
     return "You're welcome! Anything else on your list?"
 
