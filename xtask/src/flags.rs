@@ -39,6 +39,8 @@ pub enum Command {
     Test(TestArgs),
     /// Measure the app under load against its ceiling, chat, start-up and the pipeline; write docs/benchmarks.md.
     Bench(BenchArgs),
+    /// Write k8s/base (plain kustomize manifests) from the chart's default render.
+    GenK8sBase(GenK8sBaseArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -123,6 +125,13 @@ pub struct BenchArgs {
     /// figures are always read from the last build/up reports.
     #[arg(long = "only", value_name = "SECTION", value_parser = ["api", "chat", "startup", "pipeline"])]
     pub only: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct GenK8sBaseArgs {
+    /// Write nothing; fail, naming the files, when k8s/base differs from the chart's render.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// The commands that take `--env`: their help ends with the environments infra.toml declares.

@@ -47,6 +47,7 @@ fn main() -> ExitCode {
         flags::Command::Dev(args) => cmd::dev::run(args),
         flags::Command::Test(args) => cmd::test::run(args),
         flags::Command::Bench(args) => cmd::bench::run(&config_path(), args),
+        flags::Command::GenK8sBase(args) => cmd::gen_k8s_base::run(&config_path(), args),
     };
     match result {
         Ok(code) => code,

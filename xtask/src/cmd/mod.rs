@@ -4,6 +4,7 @@ pub mod bench;
 pub mod build;
 pub mod dev;
 pub mod down;
+pub mod gen_k8s_base;
 pub mod plan;
 pub mod status;
 pub mod test;
