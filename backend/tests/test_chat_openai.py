@@ -19,6 +19,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.chatkit.test_chatkit import new_thread
 from tests.conftest import ChatClient, User, make_settings, running_app
 from tests.support import fake_openai
 from tests.support.auth import IdentityProvider
@@ -252,6 +253,68 @@ async def test_a_failing_model_reaches_the_user_as_a_sentence(
         ("assistant", notice),
     ]
     assert await tasks_of(model_client, user) == []
+
+
+@pytest.mark.parametrize("failure", FAILURES)
+async def test_a_failing_model_reaches_a_chatkit_user_as_the_same_sentence(
+    failure: str, fake: FakeOpenAI, model_client: httpx.AsyncClient, user: User
+) -> None:
+    json_replies, stream_replies, _, words = FAILURES[failure]
+    fake.script(*(stream_replies or json_replies))
+    async with asyncio.timeout(HANG):
+        thread_id, events = await new_thread(model_client, user, "add buy milk")
+
+    [error] = [e for e in events if e["type"] == "error"]
+    assert words in error["message"] and error["allow_retry"], error
+    assert fake.unused == 0
+    conversation_id = int(thread_id.removeprefix("conv_"))
+    messages = await stored(model_client, user, conversation_id)
+    assert [(m["role"], m["content"]) for m in messages] == [
+        ("user", "add buy milk"),
+        ("assistant", error["message"]),
+    ]
+
+
+async def test_a_turn_past_its_deadline_ends_with_a_sentence_on_every_endpoint(
+    database_url: str, idp: IdentityProvider, fake: FakeOpenAI, user: User
+) -> None:
+    """CHAT_TURN_TIMEOUT_SECONDS bounds a turn even when the model call's own timeout is longer:
+    the JSON endpoint, the stream and ChatKit each end the turn with the same sentence."""
+    settings = make_settings(
+        database_url,
+        idp,
+        openai_api_key=API_KEY,
+        openai_base_url=fake.url,
+        openai_model=MODEL,
+        openai_timeout_seconds=HANG,
+        chat_turn_timeout_seconds=TIMEOUT_SECONDS,
+    )
+    async with running_app(settings) as (_, client), asyncio.timeout(HANG):
+        chat = ChatClient(client)
+        fake.script(SILENT)
+        response = await chat.send(user, "add buy milk")
+        assert response.status_code == 504, response.text
+        notice = response.json()["detail"]
+        assert "did not answer in time" in notice
+        conversations = [response.json()["conversation_id"]]
+
+        fake.script(SILENT)
+        conversation_id, message = await streamed(chat, user, "add buy milk")
+        assert message.errors == [notice] and message.finished
+        conversations.append(conversation_id)
+
+        fake.script(SILENT)
+        thread_id, events = await new_thread(client, user, "add buy milk")
+        assert [e["message"] for e in events if e["type"] == "error"] == [notice]
+        conversations.append(int(thread_id.removeprefix("conv_")))
+
+        for conversation_id in conversations:
+            messages = await stored(client, user, conversation_id)
+            assert [(m["role"], m["content"]) for m in messages] == [
+                ("user", "add buy milk"),
+                ("assistant", notice),
+            ]
+        assert len(fake.requests) == 1  # the model was called once per turn, never again
 
 
 async def test_a_failure_after_a_tool_ran_keeps_the_tool_call_with_the_notice(

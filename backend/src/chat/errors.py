@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from src.db.errors import DATABASE_UNAVAILABLE, is_database_outage
 
 if TYPE_CHECKING:
-    from src.agent.failures import ModelFailure
+    from src.chat.failures import ModelFailure
 
 
 class AssistantFailed(Exception):

@@ -9,6 +9,7 @@ from typing import Any
 from agents import Agent, Model, RunContextWrapper, RunHooks, Tool
 from agents.items import ModelResponse
 
+from .failures import ModelFailure, describe_failure
 from .results import parsed_arguments, tool_result
 
 log = logging.getLogger(__name__)
@@ -59,3 +60,9 @@ class TurnRecord(RunHooks[Any]):
                 "tool_calls": len(self.calls),
             },
         )
+
+    def failed(self, exc: Exception) -> ModelFailure:
+        """What the user is told about the failure that ended the turn; logged with the turn."""
+        log.warning("assistant failed", extra={"error": type(exc).__name__})
+        self.log(type(exc).__name__)
+        return describe_failure(exc)

@@ -6,26 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agents.items import RunItem, ToolCallItem, ToolCallOutputItem
+from agents.items import ToolCallItem, ToolCallOutputItem
 
 
 def final_text(output: Any) -> str:
     return "" if output is None else str(output)
-
-
-def tool_calls_of(items: list[RunItem]) -> list[dict[str, Any]]:
-    """`[{"name", "arguments", "result"}]` for each tool call of the turn, in order."""
-    results = {
-        output_call_id(item): tool_result(item.output)
-        for item in items
-        if isinstance(item, ToolCallOutputItem)
-    }
-    calls = []
-    for item in items:
-        if isinstance(item, ToolCallItem):
-            call_id, name, arguments = call_parts(item)
-            calls.append({"name": name, "arguments": arguments, "result": results.get(call_id)})
-    return calls
 
 
 def tool_result(output: Any) -> Any:

@@ -6,14 +6,13 @@ Database sessions are short and never held while the model thinks: the tools the
 open their own, and a pool connection held across a model call would starve them under load.
 
 A turn the model fails is stored whole all the same (`fail`): the user's message and, as the
-reply, the sentence the user is shown (src.agent.failures) with the tool calls that ran before
+reply, the sentence the user is shown (failures.py) with the tool calls that ran before
 the failure, so a reload shows what the chat showed and the model later reads what happened.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,7 +24,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from src.agent.assistant import build_agent
-from src.agent.failures import describe_failure
 from src.core.timezones import UserZone, in_zone
 from src.db.errors import is_database_outage
 from src.mcp.client import InProcessMCPServer
@@ -35,11 +33,10 @@ from src.services import conversations
 from src.services.conversations import ConversationNotFound
 
 from .errors import AssistantFailed
+from .failures import turn_deadline
 from .record import TurnRecord
 from .results import final_text
 from .ui_stream import stream_turn
-
-log = logging.getLogger(__name__)
 
 HISTORY_MESSAGES = 40
 MAX_AGENT_TURNS = 12
@@ -106,7 +103,7 @@ class Chat:
         stored with its notice) when the model fails."""
         record = TurnRecord(self.model)
         try:
-            async with asyncio.timeout(self.timeout_seconds):
+            async with turn_deadline(self.deadline()):
                 with self._agent() as agent:
                     result: RunResult = await Runner.run(
                         agent, turn.agent_input, max_turns=MAX_AGENT_TURNS, hooks=record
@@ -117,6 +114,10 @@ class Chat:
             raise await self.fail(turn, record, exc) from exc
         record.log("answered")
         return await self.finish(turn, final_text(result.final_output), record.calls)
+
+    def deadline(self) -> float:
+        """The event loop time by which a turn starting now ends (CHAT_TURN_TIMEOUT_SECONDS)."""
+        return asyncio.get_running_loop().time() + self.timeout_seconds
 
     def run_streamed(
         self, agent_input: list[TResponseInputItem], *, record: TurnRecord | None = None
@@ -152,9 +153,7 @@ class Chat:
     async def fail(self, turn: Turn, record: TurnRecord, exc: Exception) -> AssistantFailed:
         """Stores the failed turn with the sentence the user is shown as its reply, and the
         tool calls that ran; returns the error to raise."""
-        failure = describe_failure(exc)
-        log.warning("assistant failed", extra={"error": type(exc).__name__})
-        record.log(type(exc).__name__)
+        failure = record.failed(exc)
         await self.finish(turn, failure.notice, record.calls)
         return AssistantFailed(failure)
 

@@ -15,6 +15,7 @@ from openai.types.responses import ResponseCreatedEvent, ResponseTextDeltaEvent
 from src.db.errors import is_database_outage
 
 from .errors import public_error
+from .failures import turn_deadline
 from .record import TurnRecord
 from .results import call_parts, final_text, output_call_id, tool_result
 
@@ -55,7 +56,7 @@ async def _produce(chat: Chat, turn: Turn, emit: Emit) -> None:
     try:
         result = chat.run_streamed(turn.agent_input, record=record)
         try:
-            async with asyncio.timeout(chat.timeout_seconds):
+            async with turn_deadline(chat.deadline()):
                 async for event in result.stream_events():
                     writer.handle(event)
         except Exception as exc:

@@ -5,12 +5,15 @@ conversations. ChatKit stores the turn's messages itself, through the store."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 from agents import TResponseInputItem
 from chatkit.agents import AgentContext, stream_agent_response
+from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.store import NotFoundError
 from chatkit.types import (
+    AssistantMessageContent,
     AssistantMessageItem,
     ChatKitReq,
     ThreadItemDoneEvent,
@@ -26,8 +29,10 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from openai.types.responses import EasyInputMessageParam
 from pydantic import TypeAdapter, ValidationError
 
-from src.chat.results import tool_calls_of
+from src.chat.failures import turn_deadline
+from src.chat.record import TurnRecord
 from src.chat.turn import HISTORY_MESSAGES, Chat
+from src.db.errors import is_database_outage
 
 from .store import ChatKitContext, ConversationStore
 
@@ -97,12 +102,41 @@ class TodoChatKitServer(ChatKitServer[ChatKitContext]):
             for item in reversed(history.data)
             if isinstance(item, UserMessageItem | AssistantMessageItem)
         ]
-        result = self._chat.run_streamed(agent_input)
+        record = TurnRecord(self._chat.model)
+        result = self._chat.run_streamed(agent_input, record=record)
         agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
-        async for event in stream_agent_response(agent_context, result):
-            if isinstance(event, ThreadItemDoneEvent) and isinstance(
-                event.item, AssistantMessageItem
-            ):
-                # The store keeps them with this message, as the /chat endpoint does.
-                context.tool_calls = tool_calls_of(result.new_items)
-            yield event
+        events = stream_agent_response(agent_context, result)
+        deadline = self._chat.deadline()
+        try:
+            while True:
+                # The deadline bounds each wait for the next event, never a yield: the caller
+                # runs between two events.
+                async with turn_deadline(deadline):
+                    try:
+                        event = await anext(events)
+                    except StopAsyncIteration:
+                        break
+                if isinstance(event, ThreadItemDoneEvent) and isinstance(
+                    event.item, AssistantMessageItem
+                ):
+                    # The store keeps them with this message, as the /chat endpoint does.
+                    context.tool_calls = list(record.calls)
+                yield event
+        except Exception as exc:
+            result.cancel()  # a turn past its deadline calls neither the model nor tools again
+            await events.aclose()
+            if is_database_outage(exc):
+                raise
+            # As on the other endpoints: the sentence is the stored reply (with the tool calls
+            # that ran), and ChatKit shows it as the error, with a retry.
+            failure = record.failed(exc)
+            context.tool_calls = list(record.calls)
+            notice = AssistantMessageItem(
+                id=self.store.generate_item_id("message", thread, context),
+                thread_id=thread.id,
+                created_at=datetime.now(UTC),
+                content=[AssistantMessageContent(text=failure.notice)],
+            )
+            await self.store.add_thread_item(thread.id, notice, context)
+            raise CustomStreamError(failure.notice, allow_retry=True) from exc
+        record.log("answered")

@@ -1,9 +1,12 @@
-"""What the user is told when the model fails a chat turn: one plain sentence per cause, and the
-HTTP status that says whose problem it is (never the provider's own 401, which a client would
-read as its session having expired)."""
+"""How a chat turn fails: past its deadline (`turn_deadline`), or by the model; and what the user
+is told then: one plain sentence per cause, and the HTTP status that says whose problem it is
+(never the provider's own 401, which a client would read as its session having expired)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -12,6 +15,24 @@ from agents import MaxTurnsExceeded, ModelBehaviorError
 
 # When a rate-limited provider gives no Retry-After of its own.
 DEFAULT_RETRY_AFTER_SECONDS = 20
+
+
+class TurnTimedOut(Exception):
+    """The turn ran past CHAT_TURN_TIMEOUT_SECONDS. (Not a TimeoutError: that one reads as a
+    database outage, src.db.errors.)"""
+
+
+@asynccontextmanager
+async def turn_deadline(when: float) -> AsyncIterator[None]:
+    """Bounds the block by the event loop's time `when`: past it, TurnTimedOut."""
+    timeout = asyncio.timeout_at(when)
+    try:
+        async with timeout:
+            yield
+    except TimeoutError:
+        if timeout.expired():
+            raise TurnTimedOut from None
+        raise
 
 
 @dataclass(frozen=True)
@@ -34,9 +55,8 @@ def describe_failure(exc: BaseException) -> ModelFailure:
             status=503,
             retry_after=_retry_after(exc.response) or DEFAULT_RETRY_AFTER_SECONDS,
         )
-    # A stream that went quiet surfaces as httpx's own timeout; a turn past its deadline as
-    # TimeoutError.
-    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException | TimeoutError):
+    # A stream that went quiet surfaces as httpx's own timeout.
+    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException | TurnTimedOut):
         return ModelFailure(
             "The model did not answer in time. Send your message again in a moment.", status=504
         )
