@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from src.api.errors import install_error_handlers
+from src.api.errors import ErrorsEndHere, install_error_handlers
 from src.api.routes import chat, chatkit, conversations, health, tasks
 from src.auth.jwks import JWKSVerifier
 from src.core.logging import RequestContextMiddleware, configure_logging
@@ -70,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(conversations.router)
     app.include_router(chatkit.router)
     app.mount(MCP_PATH.rstrip("/"), mcp)
+    # Innermost, so its answers carry the CORS headers and the request id.
+    app.add_middleware(ErrorsEndHere)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

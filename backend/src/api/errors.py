@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from src.auth.jwks import SigningKeysUnavailable
 from src.db.errors import DATABASE_UNAVAILABLE, is_database_outage
@@ -63,19 +64,52 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={"Retry-After": "5"},
         )
 
-    async def _database_or_crash(request: Request, exc: Exception) -> JSONResponse:
-        if is_database_outage(exc):
-            log.warning("database unavailable", extra={"error": type(exc).__name__})
-            return JSONResponse(
-                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-                content={"detail": DATABASE_UNAVAILABLE},
-                headers={"Retry-After": "2"},
-            )
-        log.exception("unhandled error", extra={"path": request.url.path})
-        return JSONResponse(
-            status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
-            content={"detail": "internal server error"},
-        )
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        return error_response(exc, path=request.url.path)
 
-    for error_type in (sa_exc.SQLAlchemyError, OSError, Exception):
-        app.add_exception_handler(error_type, _database_or_crash)
+    for error_type in (sa_exc.SQLAlchemyError, OSError):
+        app.add_exception_handler(error_type, _database)
+
+
+def error_response(exc: Exception, *, path: str) -> JSONResponse:
+    """503 for a database outage, else a 500 that says nothing of the failure; logged."""
+    if is_database_outage(exc):
+        log.warning("database unavailable", extra={"error": type(exc).__name__})
+        return JSONResponse(
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            content={"detail": DATABASE_UNAVAILABLE},
+            headers={"Retry-After": "2"},
+        )
+    log.error("unhandled error", exc_info=exc, extra={"path": path})
+    return JSONResponse(
+        status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        content={"detail": "internal server error"},
+    )
+
+
+class ErrorsEndHere:
+    """Any exception a route lets through is answered here (see `error_response`) and goes no
+    further. Starlette's handler for `Exception` answers too but then re-raises it to the
+    server, and uvicorn drops the client's keep-alive connection: the next request on it (a
+    proxy's, typically) fails."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception as exc:
+            response = error_response(exc, path=scope["path"])
+            if not started:  # else the response is under way and ends where it is
+                await response(scope, receive, send)

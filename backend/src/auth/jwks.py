@@ -31,6 +31,8 @@ KEYS_MAX_AGE_SECONDS = 600.0
 MIN_REFETCH_INTERVAL_SECONDS = 10.0
 CLOCK_SKEW_SECONDS = 10
 VERIFIED_TOKENS_MAX = 4096
+# The user_id columns' length: a longer subject could own nothing.
+SUBJECT_MAX = 255
 
 
 class InvalidToken(Exception):
@@ -125,6 +127,10 @@ class JWKSVerifier:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise InvalidToken("token subject is empty")
+        if len(subject) > SUBJECT_MAX or "\x00" in subject:
+            raise InvalidToken(
+                f"token subject is not a user id (at most {SUBJECT_MAX} characters, no NUL)"
+            )
         return AuthenticatedUser(id=subject, claims=claims, token=token)
 
     async def _key_for(self, kid: str | None, algorithm: str) -> jwt.PyJWK:

@@ -32,6 +32,7 @@ from starlette.applications import Starlette
 from src.auth.jwks import InvalidToken, JWKSVerifier, SigningKeysUnavailable
 from src.core.timezones import current_zone
 from src.db.types import ID_MAX
+from src.models.fields import DateTime, Text, as_utc
 from src.models.task import (
     DESCRIPTION_MAX,
     TITLE_MAX,
@@ -40,7 +41,6 @@ from src.models.task import (
     TaskCreate,
     TaskPublic,
     TaskUpdate,
-    as_utc,
 )
 from src.services import tasks as service
 from src.services.tasks import PAGE_MAX, InvalidTag, StatusFilter, TaskNotFound, TaskQuery
@@ -55,7 +55,7 @@ UserIdArg = Annotated[
 ]
 TaskIdArg = Annotated[int, Field(ge=1, le=ID_MAX, description="The task's number (its id)")]
 DueArg = Annotated[
-    datetime | None,
+    DateTime | None,
     Field(
         description="ISO 8601 date-time, e.g. 2026-11-25T09:00:00-08:00; without an offset it "
         "is read in the user's time zone"
@@ -111,10 +111,13 @@ def acting_as(user_id: str, *, token: str) -> Iterator[None]:
         auth_context_var.reset(reset)
 
 
-def in_user_zone(moment: datetime | None) -> datetime | None:
+def in_user_zone(moment: datetime | None, *, argument: str) -> datetime | None:
     """A time the tool was given, in UTC: one without an offset is read in the user's zone (the
     chat request's, bound like the user; UTC when it sent none)."""
-    return as_utc(current_zone().localize(moment))
+    try:
+        return as_utc(current_zone().localize(moment))
+    except ValueError as exc:
+        raise Refused(f"Invalid input: {argument}: {exc}") from None
 
 
 def caller(user_id: str | None) -> str:
@@ -224,7 +227,7 @@ def build_mcp_server(
             "description": description,
             "priority": priority,
             "tags": tags,
-            "due_at": in_user_zone(due_at),
+            "due_at": in_user_zone(due_at, argument="due_at"),
             "recurrence": recurrence,
         }
         try:
@@ -240,15 +243,15 @@ def build_mcp_server(
     async def list_tasks(
         status: Literal["pending", "completed", "all"] = "pending",
         priority: PriorityArg | None = None,
-        tag: str | None = None,
+        tag: Text | None = None,
         q: Annotated[
-            str | None, Field(description="Words to look for in titles and descriptions")
+            Text | None, Field(description="Words to look for in titles and descriptions")
         ] = None,
         due_before: Annotated[
-            datetime | None, Field(description="Due strictly before (ISO 8601, as due_at)")
+            DateTime | None, Field(description="Due strictly before (ISO 8601, as due_at)")
         ] = None,
         due_after: Annotated[
-            datetime | None, Field(description="Due at or after (ISO 8601, as due_at)")
+            DateTime | None, Field(description="Due at or after (ISO 8601, as due_at)")
         ] = None,
         limit: Annotated[int | None, Field(ge=1, le=PAGE_MAX)] = None,
         user_id: UserIdArg = None,
@@ -261,8 +264,8 @@ def build_mcp_server(
             priority=Priority(priority) if priority else None,
             tag=tag,
             q=q,
-            due_before=in_user_zone(due_before),
-            due_after=in_user_zone(due_after),
+            due_before=in_user_zone(due_before, argument="due_before"),
+            due_after=in_user_zone(due_after, argument="due_after"),
             sort=service.SortField.DUE,
             limit=limit or PAGE_MAX,
         )
@@ -305,7 +308,7 @@ def build_mcp_server(
         priority: PriorityArg | None = None,
         tags: Annotated[list[str] | None, Field(description="Replaces all tags")] = None,
         due_at: Annotated[
-            datetime | Literal[""] | None,
+            DateTime | Literal[""] | None,
             Field(
                 description='New due date-time (ISO 8601, as in add_task); "" removes the due date'
             ),
@@ -329,7 +332,7 @@ def build_mcp_server(
         if changes.get("due_at") == "":
             changes["due_at"] = None
         elif "due_at" in changes:
-            changes["due_at"] = in_user_zone(changes["due_at"])
+            changes["due_at"] = in_user_zone(changes["due_at"], argument="due_at")
         if not changes:
             raise Refused("Nothing to change: give at least one field.")
         try:

@@ -12,6 +12,8 @@ from sqlmodel import Field, SQLModel
 from src.db.types import JSONDocument, UTCDateTime, utcnow
 
 CONVERSATION_TITLE_MAX = 80
+# The longest message a user may send, whichever chat endpoint it comes through.
+MESSAGE_MAX = 4000
 
 
 class Role(StrEnum):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -11,6 +11,7 @@ from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from src.db.types import JSONDocument, UTCDateTime, utcnow
+from src.models.fields import as_utc, refuse_nul, reject_numbers
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 2000
@@ -35,6 +36,7 @@ def normalize_tags(tags: list[str]) -> list[str]:
     """`#Home`, ` home ` and `home` are one tag; order kept, duplicates dropped."""
     seen: list[str] = []
     for raw in tags:
+        refuse_nul(raw)
         tag = raw.strip().lstrip("#").strip().lower()
         if not tag:
             raise ValueError("tags must not be empty")
@@ -45,13 +47,6 @@ def normalize_tags(tags: list[str]) -> list[str]:
     if len(seen) > TAGS_MAX:
         raise ValueError(f"at most {TAGS_MAX} tags")
     return seen
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """Times without a zone are taken as UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class _TaskFieldRules(SQLModel):
@@ -68,10 +63,20 @@ class _TaskFieldRules(SQLModel):
             return value or None
         return value
 
+    @field_validator("title", "description", check_fields=False)
+    @classmethod
+    def _storable_text(cls, value: str | None) -> str | None:
+        return None if value is None else refuse_nul(value)
+
     @field_validator("tags", check_fields=False)
     @classmethod
     def _normalize_tags(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else normalize_tags(value)
+
+    @field_validator("due_at", mode="before", check_fields=False)
+    @classmethod
+    def _due_is_a_date(cls, value: Any) -> Any:
+        return reject_numbers(value)
 
     @field_validator("due_at", check_fields=False)
     @classmethod

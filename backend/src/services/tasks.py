@@ -244,17 +244,21 @@ async def delete_task(session: AsyncSession, *, user_id: str, task_id: int) -> T
 # Recurrence ----------------------------------------------------------------------------------
 
 
-def next_due(due_at: datetime | None, recurrence: Recurrence, now: datetime) -> datetime:
-    """The first occurrence after `now`, stepping from the current due date (or from now)."""
+def next_due(due_at: datetime | None, recurrence: Recurrence, now: datetime) -> datetime | None:
+    """The first occurrence after `now`, stepping from the current due date (or from now);
+    None when it would fall after the year 9999, the calendar's end: the series ends there."""
     base = due_at or now
-    if recurrence is Recurrence.MONTHLY:
-        months = 1
-        while (candidate := add_months(base, months)) <= now:
-            months += 1
-        return candidate
-    step = timedelta(days=1 if recurrence is Recurrence.DAILY else 7)
-    steps = 1 if base > now else (now - base) // step + 1
-    return base + steps * step
+    try:
+        if recurrence is Recurrence.MONTHLY:
+            months = 1
+            while (candidate := add_months(base, months)) <= now:
+                months += 1
+            return candidate
+        step = timedelta(days=1 if recurrence is Recurrence.DAILY else 7)
+        steps = 1 if base > now else (now - base) // step + 1
+        return base + steps * step
+    except (OverflowError, ValueError):  # ValueError: datetime.replace(year=10000)
+        return None
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -272,6 +276,9 @@ async def _spawn_next_occurrence(session: AsyncSession, task: Task) -> Task | No
     already = (await session.exec(select(Task.id).where(Task.recurs_from_id == task.id))).first()
     if already is not None:
         return None  # completed, reopened and completed again: the next one exists already
+    due_at = next_due(task.due_at, recurrence, utcnow())
+    if due_at is None:
+        return None
     next_task = Task(
         user_id=task.user_id,
         title=task.title,
@@ -279,7 +286,7 @@ async def _spawn_next_occurrence(session: AsyncSession, task: Task) -> Task | No
         priority=task.priority,
         tags=list(task.tags),
         recurrence=recurrence,
-        due_at=next_due(task.due_at, recurrence, utcnow()),
+        due_at=due_at,
         recurs_from_id=task.id,
     )
     session.add(next_task)

@@ -16,10 +16,11 @@ from src.api.deps import SettingsDep, UserId
 from src.chat.deps import ChatDep
 from src.chat.errors import AssistantFailed
 from src.db.types import ID_MAX
+from src.models.conversation import MESSAGE_MAX
+from src.models.fields import Text
 
 router = APIRouter(prefix="/api/{user_id}", tags=["chat"])
 
-MESSAGE_MAX = 4000
 KEEP_ALIVE_SECONDS = 15.0
 
 # Vercel AI SDK's UI message stream protocol, v1 (what `useChat` reads).
@@ -37,7 +38,7 @@ class ChatRequest(BaseModel):
     conversation_id: int | None = Field(
         default=None, ge=1, le=ID_MAX, description="Omit to start a conversation"
     )
-    message: str = Field(min_length=1, max_length=MESSAGE_MAX)
+    message: Text = Field(min_length=1, max_length=MESSAGE_MAX)
 
 
 class ToolCall(BaseModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -11,7 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from src.api.deps import SessionDep, UserId
 from src.api.params import TaskId
 from src.db.types import ID_MAX
-from src.models.task import Priority, TaskCreate, TaskList, TaskPublic, TaskUpdate, as_utc
+from src.models.fields import Text, UTCMoment
+from src.models.task import Priority, TaskCreate, TaskList, TaskPublic, TaskUpdate
 from src.services import tasks as service
 from src.services.tasks import PAGE_MAX, InvalidTag, SortField, SortOrder, StatusFilter, TaskQuery
 
@@ -24,12 +24,12 @@ async def list_tasks(
     user_id: UserId,
     status_: Annotated[StatusFilter, Query(alias="status")] = StatusFilter.ALL,
     priority: Priority | None = None,
-    tag: Annotated[str | None, Query(max_length=64)] = None,
+    tag: Annotated[Text | None, Query(max_length=64)] = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Search title and description")
+        Text | None, Query(max_length=200, description="Search title and description")
     ] = None,
-    due_before: Annotated[datetime | None, Query(description="Due strictly before")] = None,
-    due_after: Annotated[datetime | None, Query(description="Due at or after")] = None,
+    due_before: Annotated[UTCMoment | None, Query(description="Due strictly before")] = None,
+    due_after: Annotated[UTCMoment | None, Query(description="Due at or after")] = None,
     sort: SortField = SortField.CREATED,
     order: Annotated[
         SortOrder | None, Query(description="Default: desc for created/priority, asc otherwise")
@@ -42,8 +42,8 @@ async def list_tasks(
         priority=priority,
         tag=tag,
         q=q,
-        due_before=as_utc(due_before),
-        due_after=as_utc(due_after),
+        due_before=due_before,
+        due_after=due_after,
         sort=sort,
         order=order,
         limit=limit,

@@ -34,6 +34,7 @@ from src.chat.record import TurnRecord
 from src.chat.turn import HISTORY_MESSAGES, Chat
 from src.db.errors import is_database_outage
 
+from .limits import InvalidRequest, check_request
 from .store import ChatKitContext, ConversationStore
 
 _REQUEST = TypeAdapter[ChatKitReq](ChatKitReq)
@@ -59,6 +60,10 @@ class TodoChatKitServer(ChatKitServer[ChatKitContext]):
                     )
                 },
             )
+        except InvalidRequest as exc:
+            return JSONResponse(
+                status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": exc.errors}
+            )
         except NotFoundError as exc:
             return JSONResponse(status_code=status.HTTP_404_NOT_FOUND, content={"detail": str(exc)})
         if isinstance(result, StreamingResult):
@@ -71,8 +76,10 @@ class TodoChatKitServer(ChatKitServer[ChatKitContext]):
         self, request: str | bytes | bytearray, context: ChatKitContext
     ) -> StreamingResult | NonStreamingResult:
         """Checks the request before anything streams: malformed → pydantic's ValidationError,
-        someone else's (or no such) thread → NotFoundError."""
+        beyond the app's limits → InvalidRequest, someone else's (or no such) thread →
+        NotFoundError."""
         parsed = _REQUEST.validate_json(request)
+        check_request(parsed)
         thread_id = getattr(getattr(parsed, "params", None), "thread_id", None)
         if thread_id is not None:
             await self.store.load_thread(thread_id, context)

@@ -11,6 +11,7 @@ conversation's record, and attachments are not supported.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,12 +32,14 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from src.db.types import ID_MAX
 from src.models.conversation import CONVERSATION_TITLE_MAX, Conversation, Message, Role
 from src.services import conversations
 from src.services.conversations import ConversationNotFound
 
 THREAD_PREFIX = "conv_"
 ITEM_PREFIX = "msg_"
+_ID = re.compile(r"[1-9][0-9]{0,9}")
 
 
 @dataclass
@@ -67,8 +70,10 @@ def message_id_of(item_id: str) -> int:
 
 
 def _number(value: str, prefix: str, kind: str) -> int:
+    """The id in `<prefix><id>`; anything else (`conv_²`, `conv_007`, an id past the
+    database's integers) names nothing there can be."""
     digits = value.removeprefix(prefix)
-    if not value.startswith(prefix) or not digits.isdigit():
+    if not (value.startswith(prefix) and _ID.fullmatch(digits) and int(digits) <= ID_MAX):
         raise NotFoundError(f"{kind} {value} not found")
     return int(digits)
 
