@@ -16,6 +16,7 @@ mod dockerignore;
 mod dotenv;
 mod flags;
 mod hash;
+mod http;
 mod plan;
 mod postgres;
 mod process;

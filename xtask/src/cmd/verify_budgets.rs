@@ -13,9 +13,10 @@ use camino::Utf8Path;
 use serde_json::Value;
 
 use crate::{
-    cluster::{http_get, Cluster},
+    cluster::Cluster,
     config::{self, Capacity, Config, Environment},
     flags::VerifyArgs,
+    http,
     report::{BudgetRow, ImageReport, Report},
     state::State,
     time,
@@ -239,7 +240,7 @@ pub fn pod_ready_seconds(pod: &Value) -> Option<f64> {
         pod["status"]["conditions"].as_array()?.iter().find(|c| c["type"] == "Ready" && c["status"] == "True")?
             ["lastTransitionTime"]
             .as_str()?;
-    Some((time::parse_time(ready)? - time::parse_time(started)?) as f64)
+    Some(time::parse_time(ready)?.duration_since(time::parse_time(started)?).as_secs_f64())
 }
 
 /// p95 of `requests` sequential GETs through the Service (after 5 unmeasured warm-up requests).
@@ -248,13 +249,13 @@ fn measure_latency(cluster: &Cluster<'_>, target: &config::ServicePort, requests
     let url = format!("{}{}", base.trim_end_matches('/'), target.path);
     let timeout = Duration::from_secs(5);
     for _ in 0..5 {
-        let _ = http_get(&url, timeout);
+        let _ = http::get_status(&url, timeout);
     }
     let mut samples = Vec::new();
     let mut errors = 0;
     for _ in 0..requests {
         let start = Instant::now();
-        let ok = matches!(http_get(&url, timeout), Ok(code) if code < 400);
+        let ok = matches!(http::get_status(&url, timeout), Ok(code) if code < 400);
         samples.push(start.elapsed().as_secs_f64() * 1000.0);
         errors += usize::from(!ok);
     }

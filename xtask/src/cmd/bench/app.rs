@@ -5,8 +5,7 @@
 //! the backend under uvicorn exactly as its image runs it.
 
 use std::{
-    io::{BufRead, BufReader, Read, Write},
-    net::TcpStream,
+    io::{BufRead, BufReader},
     process::{Command, Stdio},
     time::{Duration, Instant},
 };
@@ -16,7 +15,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::{median, Ctx, LoadPoint, Results};
 use crate::{
-    config,
+    config, http,
     postgres::Postgres,
     process::{self, free_port, GroupChild},
     state::State,
@@ -483,12 +482,5 @@ fn wait_ready(port: u16, path: &str, child: &mut GroupChild, log: &Utf8Path) -> 
 
 /// The status code of `GET path` on 127.0.0.1:port, or None when nothing answers.
 fn http_status(port: u16, path: &str) -> Option<u16> {
-    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n").ok()?;
-    let mut head = [0u8; 16];
-    stream.read_exact(&mut head).ok()?;
-    // "HTTP/1.1 200 OK"
-    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+    http::get_status(&format!("http://127.0.0.1:{port}{path}"), Duration::from_secs(5)).ok()
 }
