@@ -1,5 +1,6 @@
-//! Running external commands: echoed with `--verbose`, long-lived ones in their own process
-//! group so that Ctrl-C (or SIGTERM) reaches the whole tree and nothing is left behind.
+//! Running external commands: echoed with `--verbose` (secrets masked), long-lived ones in their
+//! own process group so that Ctrl-C (or SIGTERM) reaches the whole tree and nothing is left
+//! behind. Why this rather than xshell or duct: docs/infra.md, "How xtask runs programs".
 
 use std::{
     net::TcpListener,
@@ -79,7 +80,7 @@ pub fn display(cmd: &Command) -> String {
         }
     }
     parts.push(shell_quote(&cmd.get_program().to_string_lossy()));
-    parts.extend(cmd.get_args().map(|a| shell_quote(&a.to_string_lossy())));
+    parts.extend(cmd.get_args().map(|a| shell_quote(&hide_secret_arg(&a.to_string_lossy()))));
     let line = parts.join(" ");
     match cmd.get_current_dir() {
         Some(dir) => format!("(cd {} && {line})", shell_quote(&dir.to_string_lossy())),
@@ -89,6 +90,15 @@ pub fn display(cmd: &Command) -> String {
 
 pub fn is_secret_name(key: &str) -> bool {
     ["SECRET", "PASSWORD", "API_KEY", "TOKEN"].iter().any(|s| key.contains(s))
+}
+
+/// `NAME=value` (a `--build-arg`, a `-e` of docker run) with a secret name → `NAME=***`; a URL's
+/// password → `***`.
+fn hide_secret_arg(arg: &str) -> String {
+    match arg.split_once('=') {
+        Some((name, _)) if is_secret_name(name) => format!("{name}=***"),
+        _ => hide_url_password(arg),
+    }
 }
 
 /// `scheme://user:password@host` → `scheme://user:***@host`.
@@ -230,4 +240,29 @@ pub fn free_port() -> Result<u16> {
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+
+    use super::display;
+
+    #[test]
+    fn the_echoed_command_line_masks_secrets_in_the_environment_and_the_arguments() {
+        let mut cmd = Command::new("docker");
+        cmd.env("API_TOKEN", "t0ps3cret")
+            .env("DATABASE_URL", "postgresql://todo:hunter2@db/todo")
+            .env("LOG_LEVEL", "INFO")
+            .args(["build", "--build-arg", "NPM_TOKEN=t0ps3cret", "--build-arg", "VERSION=1.2"])
+            .args(["-e", "DATABASE_URL=postgresql://todo:hunter2@db/todo", "two words"])
+            .current_dir("/srv");
+        let line = display(&cmd);
+        assert!(!line.contains("t0ps3cret") && !line.contains("hunter2"), "{line}");
+        assert_eq!(
+            line,
+            "(cd /srv && API_TOKEN='***' DATABASE_URL='postgresql://todo:***@db/todo' LOG_LEVEL=INFO docker build \
+             --build-arg 'NPM_TOKEN=***' --build-arg VERSION=1.2 -e 'DATABASE_URL=postgresql://todo:***@db/todo' 'two words')"
+        );
+    }
 }
