@@ -103,7 +103,7 @@ pub fn require_helm() -> Result<String> {
 /// `Err(reason)` when no Docker engine answers, with what to do about it.
 pub fn docker_answers() -> Result<(), String> {
     if which::which("docker").is_err() {
-        return Err("no `docker` command: install Docker (here: ../shared/tools/docker-engine.sh)".into());
+        return Err(format!("no `docker` command: {}", install_hint("docker")));
     }
     let mut cmd = Command::new("docker");
     cmd.args(["info", "--format", "{{.ServerVersion}}"]).stdin(Stdio::null());
@@ -112,7 +112,7 @@ pub fn docker_answers() -> Result<(), String> {
     if answered {
         Ok(())
     } else {
-        Err("no Docker engine answers `docker info`: start one (here: ../shared/tools/docker-engine.sh)".into())
+        Err("no Docker engine answers `docker info`: start it (`sudo systemctl start docker`, or Docker Desktop)".into())
     }
 }
 

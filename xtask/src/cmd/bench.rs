@@ -1,5 +1,5 @@
-//! `cargo xtask bench`: the app and the pipeline measured against their ceilings and the
-//! targets of issue 9, written to `docs/benchmarks.md` (data: `target/xtask/report-bench.json`).
+//! `cargo xtask bench`: the app and the pipeline measured against their ceilings and their
+//! targets, written to `docs/benchmarks.md` (data: `target/xtask/report-bench.json`).
 //!
 //! Sections: `api` (wrk against the backend and the bare-ASGI ceiling of bench/ceiling.py on a
 //! seeded PostgreSQL, 1 and 2 workers), `chat` (offline assistant turns), `startup` (process

@@ -80,10 +80,10 @@ fn version_line(root: &Utf8Path, program: &str, args: &[&str]) -> String {
 /// A row of the targets table.
 struct Target {
     figure: String,
-    seed: &'static str,
+    required: &'static str,
     goal: &'static str,
     measured: Option<String>,
-    /// (goal met, seed met); None when there is nothing to compare.
+    /// (goal met, required target met); None when there is nothing to compare.
     verdict: Option<(bool, bool)>,
     why_missing: String,
 }
@@ -126,7 +126,7 @@ fn targets(r: &Results) -> Vec<Target> {
         let point = r.point("backend", 1, op, 50);
         rows.push(Target {
             figure: format!("{op} p95 at 50 concurrent (1 worker)"),
-            seed: "< 500 ms",
+            required: "< 500 ms",
             goal: "< 25 ms",
             measured: point.map(|p| format!("{:.1} ms", p.p95_ms)),
             verdict: point.map(|p| (p.p95_ms < 25.0, p.p95_ms < 500.0)),
@@ -135,7 +135,7 @@ fn targets(r: &Results) -> Vec<Target> {
         let ratio = ceiling_ratio(r, 1, op, 50);
         rows.push(Target {
             figure: format!("{op} throughput at 50 concurrent, % of the ceiling (1 worker)"),
-            seed: "–",
+            required: "–",
             goal: "≥ 60 %",
             measured: ratio.map(|(pct, ours, ceiling)| format!("{pct:.0} % ({ours:.0} of {ceiling:.0} req/s)")),
             verdict: ratio.map(|(pct, ..)| (pct >= 60.0, true)),
@@ -145,7 +145,7 @@ fn targets(r: &Results) -> Vec<Target> {
     let chat = r.figure("chat.p95_ms");
     rows.push(Target {
         figure: format!("chat turn overhead p95, offline assistant, {CHAT_CONVERSATIONS} conversations"),
-        seed: "–",
+        required: "–",
         goal: "< 60 ms",
         measured: chat.map(|v| format!("{v:.0} ms (p50 {:.0} ms)", r.figure("chat.p50_ms").unwrap_or(f64::NAN))),
         verdict: chat.map(|v| (v < 60.0, true)),
@@ -157,23 +157,23 @@ fn targets(r: &Results) -> Vec<Target> {
         let v = r.figure(key);
         rows.push(Target {
             figure: format!("{name} cold start → ready (process)"),
-            seed: "< 30 s",
+            required: "< 30 s",
             goal,
             measured: v.map(|v| format!("{v:.2} s ({:.2} CPU s)", cpu.unwrap_or(f64::NAN))),
             verdict: v.map(|v| (v < goal_s, v < 30.0)),
             why_missing: missing(&[key, "startup"]),
         });
     }
-    for (key, seed_mb, goal_mb, seed, goal) in
+    for (key, required_mb, goal_mb, required, goal) in
         [("backend", 200.0, 150.0, "< 200 MB", "< 150 MB"), ("frontend", 500.0, 200.0, "< 500 MB", "< 200 MB")]
     {
         let v = r.figure(&format!("image.{key}.size_mb"));
         rows.push(Target {
             figure: format!("{key} image size"),
-            seed,
+            required,
             goal,
             measured: v.map(|v| format!("{v:.0} MB")),
-            verdict: v.map(|v| (v < goal_mb, v < seed_mb)),
+            verdict: v.map(|v| (v < goal_mb, v < required_mb)),
             why_missing: missing(&[&format!("image.{key}")]),
         });
     }
@@ -181,7 +181,7 @@ fn targets(r: &Results) -> Vec<Target> {
     let install = r.figure("deploy.revision") == Some(1.0);
     rows.push(Target {
         figure: "helm install → all pods Ready".into(),
-        seed: "< 3 min",
+        required: "< 3 min",
         goal: "< 60 s",
         measured: deploy.map(|v| {
             let what = if install { "install" } else { "last upgrade" };
@@ -194,7 +194,7 @@ fn targets(r: &Results) -> Vec<Target> {
     let local = r.figure("pipeline.noop_build_s");
     rows.push(Target {
         figure: "no-op `cargo xtask up` (nothing changed)".into(),
-        seed: "–",
+        required: "–",
         goal: "< 2 s + cluster round-trips",
         measured: up.map(|v| match local {
             Some(local) => format!("{v:.2} s, of which {local:.2} s local work (a no-op `build`)"),
@@ -208,7 +208,7 @@ fn targets(r: &Results) -> Vec<Target> {
     let hash = r.figure("pipeline.hash_mb_s").zip(r.figure("pipeline.sha256sum_mb_s"));
     rows.push(Target {
         figure: "context hashing throughput, % of `sha256sum` on the same files".into(),
-        seed: "–",
+        required: "–",
         goal: "≥ 70 %",
         measured: hash.map(|(ours, theirs)| format!("{:.0} % ({ours:.0} vs {theirs:.0} MB/s)", ours / theirs * 100.0)),
         verdict: hash.map(|(ours, theirs)| (ours / theirs >= 0.7, true)),
@@ -226,16 +226,16 @@ fn ceiling_ratio(r: &Results, workers: u32, op: &str, clients: u32) -> Option<(f
 
 pub fn targets_table(r: &Results) -> String {
     let mut out = String::new();
-    out.push_str("| figure | seed target | goal | measured | ✓/✗ |\n|---|---|---|---|---|\n");
+    out.push_str("| figure | required | goal | measured | ✓/✗ |\n|---|---|---|---|---|\n");
     for t in targets(r) {
         let verdict = match t.verdict {
             Some((true, _)) => "✓",
-            Some((false, true)) => "✗ (seed ✓)",
+            Some((false, true)) => "✗ (required ✓)",
             Some((false, false)) => "✗",
             None => "–",
         };
         let measured = t.measured.unwrap_or(t.why_missing);
-        let _ = writeln!(out, "| {} | {} | {} | {measured} | {verdict} |", t.figure, t.seed, t.goal);
+        let _ = writeln!(out, "| {} | {} | {} | {measured} | {verdict} |", t.figure, t.required, t.goal);
     }
     out
 }
@@ -267,7 +267,7 @@ pub fn render(root: &Utf8Path, r: &Results) -> String {
     out.push_str(&targets_table(r));
     let _ = writeln!(
         out,
-        "\n✓: our goal met. ✗ (seed ✓): the seed's floor met, our goal not. The notes below say \
+        "\n✓: our goal met. ✗ (required ✓): the required target met, our goal not. The notes below say \
          why each miss happens and what would close it.\n"
     );
     api_tables(&mut out, r);
