@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from src.core.settings import DATABASE_TIMEOUT, DatabaseConnection
+from src.db.pool import FairAsyncPool
 
 # The client gives up this much after the server's own statement_timeout: a slow statement is
 # cancelled cleanly by the server, and only a server that stopped answering hits the client's.
@@ -40,6 +41,8 @@ def create_engine(db: DatabaseConnection, *, timeout: float = DATABASE_TIMEOUT) 
                 "idle_in_transaction_session_timeout": str(int(timeout * 4000)),
             },
         },
+        # Requests waiting for a connection get one in the order they asked (src/db/pool.py).
+        poolclass=FairAsyncPool,
         # Connections are kept, never opened and closed per request: an overflow connection
         # would be closed as soon as it is returned, so under load every request past the
         # pool size would pay a new connection (and its authentication) on top of its queries.
