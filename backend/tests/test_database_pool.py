@@ -24,8 +24,8 @@ async def test_a_request_waiting_for_a_connection_is_not_passed_by_a_later_one(
     database_url: str,
 ) -> None:
     engine = create_engine(database_connection(database_url))
+    held = [await engine.connect() for _ in range(POOL_SIZE)]
     try:
-        held = [await engine.connect() for _ in range(POOL_SIZE)]
         served: list[str] = []
         waiting = asyncio.create_task(_use_connection(engine, "waiting", served))
         await asyncio.sleep(0.05)  # it is queued for a connection
@@ -35,9 +35,9 @@ async def test_a_request_waiting_for_a_connection_is_not_passed_by_a_later_one(
         await held.pop().close()
         await asyncio.wait_for(asyncio.gather(waiting, later), timeout=10)
         assert served == ["waiting", "later"]
+    finally:
         for connection in held:
             await connection.close()
-    finally:
         await engine.dispose()
 
 
