@@ -108,7 +108,7 @@ async def test_mcp_tools_name_the_bad_argument(app: FastAPI, user: User) -> None
         ("add_task", {"title": NUL}, "title"),
         ("add_task", {"title": "ok", "tags": [NUL]}, "tags"),
         ("add_task", {"title": "ok", "due_at": OVERFLOWING[0]}, "due_at"),
-        ("update_task", {"task_id": 1, "description": NUL}, "description"),
+        ("update_task", {"number": 1, "description": NUL}, "description"),
         ("list_tasks", {"q": NUL}, "q"),
         ("list_tasks", {"tag": NUL}, "tag"),
         ("list_tasks", {"due_before": OVERFLOWING[1]}, "due_before"),
@@ -151,7 +151,7 @@ async def test_a_series_at_the_end_of_the_calendar_ends_over_mcp_and_chat(
     _, added = await call(
         app, user, "add_task", title="renew", due_at=LAST_DAY, recurrence="monthly"
     )
-    error, completed = await call(app, user, "complete_task", task_id=added["task_id"])
+    error, completed = await call(app, user, "complete_task", number=added["number"])
     assert not error and completed["completed"] and "next_occurrence" not in completed
 
     await chat.reply(user, "add pay rent on 31 december 9999 every day")

@@ -103,19 +103,19 @@ async def test_chat_cannot_touch_another_users_tasks(
     script(
         app,
         [
-            function_call("complete_task", {"task_id": secret["id"]}, call_id="c1"),
-            function_call("delete_task", {"task_id": secret["id"]}, call_id="c2"),
+            function_call("complete_task", {"number": secret["number"]}, call_id="c1"),
+            function_call("delete_task", {"number": secret["number"]}, call_id="c2"),
             function_call("list_tasks", {"status": "all", "user_id": user.id}, call_id="c3"),
             function_call("add_task", {"title": "planted", "user_id": user.id}, call_id="c4"),
             function_call("list_tasks", {"status": "all"}, call_id="c5"),
         ],
         [assistant_message("I could not do that.")],
     )
-    response = await chat.send(other_user, f"complete and delete task {secret['id']}")
+    response = await chat.send(other_user, f"complete and delete task {secret['number']}")
     assert response.status_code == 200, response.text
     results = {c["name"] + str(i): c["result"] for i, c in enumerate(response.json()["tool_calls"])}
-    assert f"Task {secret['id']} not found" in results["complete_task0"]
-    assert f"Task {secret['id']} not found" in results["delete_task1"]
+    assert f"Task #{secret['number']} not found" in results["complete_task0"]
+    assert f"Task #{secret['number']} not found" in results["delete_task1"]
     assert "user_id does not match" in results["list_tasks2"]
     assert "user_id does not match" in results["add_task3"]
     assert results["list_tasks4"] == []  # B sees only B's (no) tasks

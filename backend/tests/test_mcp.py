@@ -71,7 +71,7 @@ async def test_tools_manage_the_callers_tasks(
     assert "user_id" not in listed[0]
 
     _, updated = await call(
-        app, user, "update_task", task_id=task_id, title="Buy oat milk", due_at=""
+        app, user, "update_task", number=added["number"], title="Buy oat milk", due_at=""
     )
     assert (updated["status"], updated["title"], updated["due_at"]) == (
         "updated",
@@ -79,13 +79,13 @@ async def test_tools_manage_the_callers_tasks(
         None,
     )
 
-    _, completed = await call(app, user, "complete_task", task_id=task_id)
+    _, completed = await call(app, user, "complete_task", number=added["number"])
     assert completed["status"] == "completed" and completed["completed"] is True
     assert (await call(app, user, "list_tasks"))[1] == []
     _, done = await call(app, user, "list_tasks", status="completed")
     assert [t["title"] for t in done] == ["Buy oat milk"]
 
-    _, deleted = await call(app, user, "delete_task", task_id=task_id)
+    _, deleted = await call(app, user, "delete_task", number=added["number"])
     assert (deleted["status"], deleted["task_id"]) == ("deleted", task_id)
     assert (
         await client.get(user.url(f"/tasks/{task_id}"), headers=user.headers)
@@ -96,7 +96,7 @@ async def test_completing_recurring_task_reports_next_occurrence(app: FastAPI, u
     _, added = await call(
         app, user, "add_task", title="Stand-up", recurrence="daily", due_at="2030-01-01T09:00:00Z"
     )
-    _, completed = await call(app, user, "complete_task", task_id=added["task_id"])
+    _, completed = await call(app, user, "complete_task", number=added["number"])
     nxt = completed["next_occurrence"]
     assert (nxt["title"], nxt["completed"], nxt["recurrence"]) == ("Stand-up", False, "daily")
     _, pending = await call(app, user, "list_tasks")
@@ -106,29 +106,29 @@ async def test_completing_recurring_task_reports_next_occurrence(app: FastAPI, u
 async def test_bad_arguments_are_tool_errors(app: FastAPI, user: User) -> None:
     error, message = await call(app, user, "add_task", title="")
     assert error and "title" in message
-    error, message = await call(app, user, "update_task", task_id=1)
+    error, message = await call(app, user, "update_task", number=1)
     assert error and "Nothing to change" in message
-    error, message = await call(app, user, "complete_task", task_id=987654321)
-    assert error and "Task 987654321 not found" in message
+    error, message = await call(app, user, "complete_task", number=987654321)
+    assert error and "Task #987654321 not found" in message
 
 
 async def test_cannot_reach_another_users_tasks(app: FastAPI, user: User, other_user: User) -> None:
     _, added = await call(app, user, "add_task", title="A's secret")
-    task_id = added["task_id"]
+    number = added["number"]
     for tool, arguments in [
-        ("complete_task", {"task_id": task_id}),
-        ("delete_task", {"task_id": task_id}),
-        ("update_task", {"task_id": task_id, "title": "pwned"}),
+        ("complete_task", {"number": number}),
+        ("delete_task", {"number": number}),
+        ("update_task", {"number": number, "title": "pwned"}),
     ]:
         error, message = await call(app, other_user, tool, **arguments)
-        assert error and f"Task {task_id} not found" in message, (tool, message)
+        assert error and f"Task #{number} not found" in message, (tool, message)
     _, listed = await call(app, other_user, "list_tasks", status="all")
     assert listed == []
     # Claiming to be A through the user_id argument is refused outright.
     for tool, arguments in [
         ("list_tasks", {"user_id": user.id}),
         ("add_task", {"title": "planted", "user_id": user.id}),
-        ("delete_task", {"task_id": task_id, "user_id": user.id}),
+        ("delete_task", {"number": number, "user_id": user.id}),
     ]:
         error, message = await call(app, other_user, tool, **arguments)
         assert error and "user_id does not match" in message, (tool, message)

@@ -48,8 +48,8 @@ async def test_concurrent_upgrades_on_an_empty_database(
         }
     finally:
         await connection.close()
-    assert [v["version_num"] for v in versions] == ["0001"]
-    assert {"task", "conversation", "message", "alembic_version"} <= tables
+    assert [v["version_num"] for v in versions] == ["0002"]
+    assert {"task", "task_counter", "conversation", "message", "alembic_version"} <= tables
 
     # A later run (the next replica) sees the schema at head and returns without the lock.
     with caplog.at_level(logging.INFO, logger="alembic.env"):

@@ -13,7 +13,7 @@ the failure, so a reload shows what the chat showed and the model later reads wh
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from src.agent.assistant import build_agent
+from src.agent.visible import showing
 from src.core.timezones import UserZone, in_zone
 from src.db.errors import is_database_outage
 from src.mcp.client import InProcessMCPServer
@@ -44,10 +45,12 @@ MAX_AGENT_TURNS = 12
 
 @dataclass
 class Turn:
-    """A turn begun: its conversation (read once, at the start) and what the agent reads."""
+    """A turn begun: its conversation (read once, at the start), what the agent reads, and the
+    task numbers the user's list shows (None: the request did not say)."""
 
     conversation: Conversation
     agent_input: list[TResponseInputItem]
+    visible_tasks: Sequence[int] | None = None
 
 
 @dataclass
@@ -72,7 +75,13 @@ class Chat:
     timeout_seconds: float
     zone: UserZone
 
-    async def begin(self, *, conversation_id: int | None, message: str) -> Turn:
+    async def begin(
+        self,
+        *,
+        conversation_id: int | None,
+        message: str,
+        visible_tasks: Sequence[int] | None = None,
+    ) -> Turn:
         """Finds (or starts) the conversation, reads its recent history, stores the message."""
         async with self.sessionmaker() as session:
             conversation = await conversations.start_or_continue(
@@ -96,7 +105,7 @@ class Chat:
             for m in history
         ]
         agent_input.append({"role": "user", "content": message})
-        return Turn(conversation, agent_input)
+        return Turn(conversation, agent_input, visible_tasks)
 
     async def reply(self, turn: Turn) -> TurnResult:
         """Runs the turn to its end and stores the reply. Raises AssistantFailed (the turn
@@ -104,7 +113,7 @@ class Chat:
         record = TurnRecord(self.model)
         try:
             async with turn_deadline(self.deadline()):
-                with self._agent() as agent:
+                with self._agent(turn.visible_tasks) as agent:
                     result: RunResult = await Runner.run(
                         agent, turn.agent_input, max_turns=MAX_AGENT_TURNS, hooks=record
                     )
@@ -120,12 +129,16 @@ class Chat:
         return asyncio.get_running_loop().time() + self.timeout_seconds
 
     def run_streamed(
-        self, agent_input: list[TResponseInputItem], *, record: TurnRecord | None = None
+        self,
+        agent_input: list[TResponseInputItem],
+        *,
+        visible_tasks: Sequence[int] | None = None,
+        record: TurnRecord | None = None,
     ) -> RunResultStreaming:
         """Starts the agent on `agent_input`; its events stream from the result."""
-        # The run's task starts here and keeps the user's identity and zone: they are bound only
-        # around the start because the caller may resume the stream from other contexts.
-        with self._agent() as agent:
+        # The run's task starts here and keeps the user's identity, zone and list: they are
+        # bound only around the start because the caller may resume the stream elsewhere.
+        with self._agent(visible_tasks) as agent:
             return Runner.run_streamed(agent, agent_input, max_turns=MAX_AGENT_TURNS, hooks=record)
 
     def stream(self, turn: Turn) -> AsyncIterator[dict[str, Any]]:
@@ -158,8 +171,18 @@ class Chat:
         return AssistantFailed(failure)
 
     @contextmanager
-    def _agent(self) -> Iterator[Agent[Any]]:
+    def _agent(self, visible_tasks: Sequence[int] | None) -> Iterator[Agent[Any]]:
         """The assistant; the model and the tool calls in this context (and in tasks it starts)
-        act as the user and read and write dates in the user's zone."""
-        with acting_as(self.user_id, token=self.token), in_zone(self.zone):
-            yield build_agent(model=self.model, tools=self.tools.agent_tools, zone=self.zone)
+        act as the user, read and write dates in the user's zone, and count "the first task"
+        over the list the user sees."""
+        with (
+            acting_as(self.user_id, token=self.token),
+            in_zone(self.zone),
+            showing(visible_tasks),
+        ):
+            yield build_agent(
+                model=self.model,
+                tools=self.tools.agent_tools,
+                zone=self.zone,
+                visible=visible_tasks,
+            )

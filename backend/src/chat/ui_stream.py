@@ -54,7 +54,9 @@ async def _produce(chat: Chat, turn: Turn, emit: Emit) -> None:
     writer = _UIStreamWriter(emit)
     record = TurnRecord(chat.model)
     try:
-        result = chat.run_streamed(turn.agent_input, record=record)
+        result = chat.run_streamed(
+            turn.agent_input, visible_tasks=turn.visible_tasks, record=record
+        )
         try:
             async with turn_deadline(chat.deadline()):
                 async for event in result.stream_events():

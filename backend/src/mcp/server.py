@@ -43,7 +43,14 @@ from src.models.task import (
     TaskUpdate,
 )
 from src.services import tasks as service
-from src.services.tasks import PAGE_MAX, InvalidTag, StatusFilter, TaskNotFound, TaskQuery
+from src.services.tasks import (
+    PAGE_MAX,
+    InvalidTag,
+    StatusFilter,
+    TaskNotFound,
+    TaskNumberNotFound,
+    TaskQuery,
+)
 
 SERVER_NAME = "todo"
 
@@ -53,7 +60,9 @@ UserIdArg = Annotated[
     str | None,
     Field(description="Optional. If given it must be the signed-in user's id; best left out."),
 ]
-TaskIdArg = Annotated[int, Field(ge=1, le=ID_MAX, description="The task's number (its id)")]
+NumberArg = Annotated[
+    int, Field(ge=1, le=ID_MAX, description='The task\'s number, as the list shows it ("#3")')
+]
 DueArg = Annotated[
     DateTime | None,
     Field(
@@ -150,6 +159,16 @@ def outcome(task: Task, status: str, *, next_task: Task | None = None) -> dict[s
     return result
 
 
+@contextmanager
+def numbered(number: int) -> Iterator[None]:
+    """A tool acting on the caller's task `number`: no such task (the caller's numbers are the
+    only ones there are) is refused, whoever else has one."""
+    try:
+        yield
+    except (TaskNumberNotFound, TaskNotFound):  # TaskNotFound: deleted meanwhile
+        raise Refused(f"Task #{number} not found.") from None
+
+
 def _invalid(exc: ValidationError) -> Refused:
     problems = "; ".join(
         f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg'].removeprefix('Value error, ')}"
@@ -179,7 +198,8 @@ def build_mcp_server(
         name=SERVER_NAME,
         instructions=(
             "Manage the signed-in user's to-do list. Tasks are identified by their number "
-            "(task_id); find a task's number with list_tasks (q searches titles and notes)."
+            "(#3: each user's own, in the order they were added); find a task's number with "
+            "list_tasks (q searches titles and notes)."
         ),
         # Over HTTP, every request needs a valid bearer token (401 otherwise). Our tokens are
         # not bound to a resource URL: the verifier checks issuer and audience itself.
@@ -254,10 +274,14 @@ def build_mcp_server(
             DateTime | None, Field(description="Due at or after (ISO 8601, as due_at)")
         ] = None,
         limit: Annotated[int | None, Field(ge=1, le=PAGE_MAX)] = None,
+        sort: Annotated[
+            Literal["due", "created"],
+            Field(description="due: soonest first (none last); created: newest first"),
+        ] = "due",
         user_id: UserIdArg = None,
     ) -> JSONText:
         """List the user's tasks (pending ones unless status says otherwise), soonest due
-        first; tasks without a due date come last."""
+        first (tasks without a due date last), or newest first as the app's list shows them."""
         owner = caller(user_id)
         query = TaskQuery(
             status=StatusFilter(status),
@@ -266,7 +290,7 @@ def build_mcp_server(
             q=q,
             due_before=in_user_zone(due_before, argument="due_before"),
             due_after=in_user_zone(due_after, argument="due_after"),
-            sort=service.SortField.DUE,
+            sort=service.SortField(sort),
             limit=limit or PAGE_MAX,
         )
         try:
@@ -277,32 +301,35 @@ def build_mcp_server(
         return task_page(found)
 
     @tool()
-    async def complete_task(task_id: TaskIdArg, user_id: UserIdArg = None) -> dict[str, Any]:
+    async def complete_task(number: NumberArg, user_id: UserIdArg = None) -> dict[str, Any]:
         """Mark a task as done. A recurring task then gets its next occurrence."""
         owner = caller(user_id)
-        async with sessionmaker() as session:
-            try:
+        with numbered(number):
+            async with sessionmaker() as session:
                 task, next_task = await service.set_completed(
-                    session, user_id=owner, task_id=task_id, completed=True
+                    session,
+                    user_id=owner,
+                    task_id=await service.task_id_of(session, user_id=owner, number=number),
+                    completed=True,
                 )
-            except TaskNotFound:
-                raise Refused(f"Task {task_id} not found.") from None
         return outcome(task, "completed", next_task=next_task)
 
     @tool()
-    async def delete_task(task_id: TaskIdArg, user_id: UserIdArg = None) -> dict[str, Any]:
+    async def delete_task(number: NumberArg, user_id: UserIdArg = None) -> dict[str, Any]:
         """Delete a task for good."""
         owner = caller(user_id)
-        async with sessionmaker() as session:
-            try:
-                task = await service.delete_task(session, user_id=owner, task_id=task_id)
-            except TaskNotFound:
-                raise Refused(f"Task {task_id} not found.") from None
+        with numbered(number):
+            async with sessionmaker() as session:
+                task = await service.delete_task(
+                    session,
+                    user_id=owner,
+                    task_id=await service.task_id_of(session, user_id=owner, number=number),
+                )
         return outcome(task, "deleted")
 
     @tool()
     async def update_task(
-        task_id: TaskIdArg,
+        number: NumberArg,
         title: str | None = None,
         description: Annotated[str | None, Field(description='New notes; "" clears them')] = None,
         priority: PriorityArg | None = None,
@@ -339,13 +366,14 @@ def build_mcp_server(
             data = TaskUpdate.model_validate(changes)
         except ValidationError as exc:
             raise _invalid(exc) from None
-        async with sessionmaker() as session:
-            try:
+        with numbered(number):
+            async with sessionmaker() as session:
                 task, next_task = await service.update_task(
-                    session, user_id=owner, task_id=task_id, data=data
+                    session,
+                    user_id=owner,
+                    task_id=await service.task_id_of(session, user_id=owner, number=number),
+                    data=data,
                 )
-            except TaskNotFound:
-                raise Refused(f"Task {task_id} not found.") from None
         return outcome(task, "updated", next_task=next_task)
 
     return mcp

@@ -122,10 +122,14 @@ class Task(TaskBase, table=True):
     __table_args__ = (
         sa.Index("ix_task_user_created", "user_id", "created_at"),
         sa.Index("ix_task_user_due", "user_id", "due_at"),
+        sa.UniqueConstraint("user_id", "number", name="uq_task_user_number"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: str = Field(max_length=255, nullable=False)
+    # The user's own name for the task (#1, #2, … in creation order, never reused): what the
+    # list shows and chat accepts. Assigned from TaskCounter.
+    number: int = Field(nullable=False)
     completed: bool = Field(default=False, nullable=False)
     priority: Priority = Field(default=Priority.MEDIUM, sa_type=sa.String(10), nullable=False)
     tags: list[str] = Field(default_factory=list, sa_type=JSONDocument, nullable=False)
@@ -139,8 +143,18 @@ class Task(TaskBase, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
+class TaskCounter(SQLModel, table=True):
+    """The last task number each user was given: numbers keep counting past deleted tasks."""
+
+    __tablename__ = "task_counter"
+
+    user_id: str = Field(max_length=255, primary_key=True)
+    last_number: int = Field(nullable=False)
+
+
 class TaskPublic(TaskBase):
     id: int
+    number: int = Field(description="The user's own task number (#3), never reused")
     user_id: str
     completed: bool
     created_at: datetime

@@ -10,19 +10,35 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from src.db.types import utcnow
-from src.models.task import Priority, Recurrence, Task, TaskCreate, TaskUpdate, normalize_tags
+from src.models.task import (
+    Priority,
+    Recurrence,
+    Task,
+    TaskCounter,
+    TaskCreate,
+    TaskUpdate,
+    normalize_tags,
+)
 
 
 class TaskNotFound(Exception):
     def __init__(self, task_id: int) -> None:
         super().__init__(f"task {task_id} not found")
         self.task_id = task_id
+
+
+class TaskNumberNotFound(Exception):
+    """The user has no task with that number (another user's numbers are not theirs)."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"task #{number} not found")
+        self.number = number
 
 
 class InvalidTag(ValueError):
@@ -79,11 +95,45 @@ class TaskQuery:
 
 
 async def create_task(session: AsyncSession, *, user_id: str, data: TaskCreate) -> Task:
-    task = Task(user_id=user_id, **data.model_dump())
-    await _single_statement(session)  # the INSERT … RETURNING id alone
+    task = Task(user_id=user_id, number=await _next_number(session, user_id), **data.model_dump())
     session.add(task)
     await session.commit()
     return task
+
+
+async def _next_number(session: AsyncSession, user_id: str) -> int:
+    """The user's next task number, in the caller's transaction: the counter row stays locked
+    until it commits, so two tasks created at once by one user never share a number, and a
+    rolled-back create gives its number back."""
+    statement = _count_up(session.get_bind().dialect.name)
+    connection = await session.connection()  # in the session's transaction
+    return (await connection.execute(statement, {"owner": user_id})).scalar_one()
+
+
+@lru_cache(maxsize=2)
+def _count_up(dialect: str) -> sa.Insert:
+    """INSERT … ON CONFLICT DO UPDATE … RETURNING: the first number, or the last one plus one."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(TaskCounter).values(
+        user_id=sa.bindparam("owner", type_=sa.String()), last_number=1
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[col(TaskCounter.user_id)],
+        set_={"last_number": col(TaskCounter.last_number) + 1},
+    ).returning(col(TaskCounter.last_number))
+
+
+async def task_id_of(session: AsyncSession, *, user_id: str, number: int) -> int:
+    """The id of the user's task with that number (numbers are never reused, so it stays
+    valid for as long as the task exists)."""
+    await _single_statement(session)
+    statement = select(Task.id).where(Task.user_id == user_id, Task.number == number)
+    task_id = (await session.exec(statement)).first()
+    # Ends the autocommit use of the connection: a transaction that follows gets its own.
+    await session.commit()
+    if task_id is None:
+        raise TaskNumberNotFound(number)
+    return task_id
 
 
 async def get_task(
@@ -281,6 +331,7 @@ async def _spawn_next_occurrence(session: AsyncSession, task: Task) -> Task | No
         return None
     next_task = Task(
         user_id=task.user_id,
+        number=await _next_number(session, task.user_id),
         title=task.title,
         description=task.description,
         priority=task.priority,

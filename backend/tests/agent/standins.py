@@ -51,6 +51,7 @@ class TaskStore:
     def add(self, title: str, **fields: Any) -> dict[str, Any]:
         task = {
             "id": self.next_id,
+            "number": self.next_id,
             "title": title,
             "description": fields.get("description"),
             "completed": fields.get("completed", False),
@@ -63,11 +64,11 @@ class TaskStore:
         self.tasks.append(task)
         return task
 
-    def get(self, task_id: int) -> dict[str, Any]:
+    def get(self, number: int) -> dict[str, Any]:
         for task in self.tasks:
-            if task["id"] == task_id:
+            if task["number"] == number:
                 return task
-        raise LookupError(f"Task {task_id} not found")
+        raise LookupError(f"Task #{number} not found.")
 
 
 def _due(task: dict[str, Any]) -> datetime | None:
@@ -107,8 +108,9 @@ def standin_tools(store: TaskStore) -> list[FunctionTool]:
         due_before: str | None = None,
         due_after: str | None = None,
         limit: int | None = None,
+        sort: Literal["due", "created"] = "due",
     ) -> str:
-        """List tasks."""
+        """List tasks (in the order they were added, or newest first for sort "created")."""
         found = []
         for task in store.tasks:
             if status != "all" and task["completed"] != (status == "completed"):
@@ -125,23 +127,25 @@ def standin_tools(store: TaskStore) -> list[FunctionTool]:
             if due_after and (due is None or due < datetime.fromisoformat(due_after)):
                 continue
             found.append(task)
+        if sort == "created":
+            found.reverse()
         return json.dumps(found[:limit] if limit else found)
 
     @function_tool
-    def complete_task(task_id: int) -> str:
+    def complete_task(number: int) -> str:
         """Mark a task done."""
         try:
-            task = store.get(task_id)
+            task = store.get(number)
         except LookupError as error:
             return failure(error)
         task["completed"] = True
         return changed(task, "completed")
 
     @function_tool
-    def delete_task(task_id: int) -> str:
+    def delete_task(number: int) -> str:
         """Delete a task."""
         try:
-            task = store.get(task_id)
+            task = store.get(number)
         except LookupError as error:
             return failure(error)
         store.tasks.remove(task)
@@ -149,7 +153,7 @@ def standin_tools(store: TaskStore) -> list[FunctionTool]:
 
     @function_tool
     def update_task(
-        task_id: int,
+        number: int,
         title: str | None = None,
         description: str | None = None,
         priority: Literal["low", "medium", "high"] | None = None,
@@ -160,7 +164,7 @@ def standin_tools(store: TaskStore) -> list[FunctionTool]:
     ) -> str:
         """Change a task."""
         try:
-            task = store.get(task_id)
+            task = store.get(number)
         except LookupError as error:
             return failure(error)
         fields = {

@@ -67,19 +67,19 @@ async def test_add_then_complete_by_title(
 
     done = await chat(app, user, "mark buy milk as done")
     assert [name for name, _ in done.calls] == ["list_tasks", "complete_task"]
-    assert done.calls[1][1] == {"task_id": task["id"]}
+    assert done.calls[1][1] == {"number": task["number"]}
     assert done.reply == "Marked 'Buy milk' as done."
     [task] = await tasks_of(client, user)
     assert task["completed"] is True
 
 
-async def test_delete_by_id(app: FastAPI, client: httpx.AsyncClient, user: User) -> None:
+async def test_delete_by_number(app: FastAPI, client: httpx.AsyncClient, user: User) -> None:
     keep = await create(client, user, title="Water plants")
     doomed = await create(client, user, title="Old chore")
 
-    turn = await chat(app, user, f"delete task {doomed['id']}")
+    turn = await chat(app, user, f"delete task {doomed['number']}")
 
-    assert turn.calls == [("delete_task", {"task_id": doomed["id"]})]
+    assert turn.calls == [("delete_task", {"number": doomed["number"]})]
     assert turn.reply == "Deleted 'Old chore'."
     assert [t["id"] for t in await tasks_of(client, user)] == [keep["id"]]
 
@@ -106,7 +106,7 @@ async def test_reschedule_then_clear_the_due_date(
     [current] = await tasks_of(client, user)
     assert same_moment(current["due_at"], at(6, 10))
 
-    cleared = await chat(app, user, f"remove the due date from task {task['id']}")
+    cleared = await chat(app, user, f"remove the due date from task {task['number']}")
     assert cleared.reply == "Removed the due date from 'Pay rent'."
     [current] = await tasks_of(client, user)
     assert current["due_at"] is None
@@ -119,7 +119,7 @@ async def test_completing_a_recurring_task_reports_the_next_one(
     assert "repeats daily" in added.reply
     [standup] = await tasks_of(client, user)
 
-    done = await chat(app, user, f"complete task {standup['id']}")
+    done = await chat(app, user, f"complete task {standup['number']}")
 
     assert done.reply.startswith("Marked 'Standup' as done. The next one is due ")
     pending = await tasks_of(client, user, "pending")
@@ -147,7 +147,7 @@ async def test_ambiguous_words_ask_and_change_nothing(
         if line.startswith("- #")
     ]
     second = await chat(app, user, "the second one", history)
-    chosen = {milk["id"]: "Buy milk", bread["id"]: "Buy bread"}[listed[1]]
+    chosen = {milk["number"]: "Buy milk", bread["number"]: "Buy bread"}[listed[1]]
     assert second.reply == f"Marked '{chosen}' as done."
     done = [t["title"] for t in await tasks_of(client, user, "completed")]
     assert done == [chosen]
@@ -169,7 +169,7 @@ async def test_listing_reads_the_database(
     done = await chat(app, user, "show completed tasks")
     assert done.reply.splitlines() == [
         "Here is your completed task (1):",
-        f"- ✓ #{finished['id']} Call mom",
+        f"- ✓ #{finished['number']} Call mom",
     ]
 
 
@@ -178,10 +178,11 @@ async def test_another_users_task_is_out_of_reach(
 ) -> None:
     task = await create(client, user, title="Private thing")
 
-    by_id = await chat(app, other_user, f"delete task {task['id']}")
+    by_number = await chat(app, other_user, f"delete task {task['number']}")
     by_words = await chat(app, other_user, "mark private thing as done")
 
-    assert by_id.reply == f"I couldn't delete task {task['id']}: Task {task['id']} not found."
+    number = task["number"]
+    assert by_number.reply == f"I couldn't delete task {number}: Task #{number} not found."
     assert by_words.reply.startswith("I couldn't find a pending task matching 'private thing'.")
     [still] = await tasks_of(client, user)
     assert (still["id"], still["completed"]) == (task["id"], False)
@@ -193,7 +194,7 @@ async def test_tags_are_added_to_the_existing_ones(
     task = await create(client, user, title="Buy milk", tags=["home"])
 
     by_words = await chat(app, user, "tag buy milk with #errands")
-    by_id = await chat(app, user, f"untag task {task['id']} #home")
+    by_id = await chat(app, user, f"untag task {task['number']} #home")
 
     assert by_words.reply == "Tagged 'Buy milk' #errands. Its tags: #home #errands."
     assert by_id.reply == "Removed #home from 'Buy milk'. Its tags: #errands."

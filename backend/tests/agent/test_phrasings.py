@@ -106,13 +106,13 @@ PHRASINGS: list[tuple[str, list[Call], str]] = [
     ("what is high priority", [("list_tasks", {"status": "pending", "priority": "high"})],
      "- #1 Buy milk"),
     # Completing
-    ("mark buy milk as done", [find("buy milk"), ("complete_task", {"task_id": 1})],
+    ("mark buy milk as done", [find("buy milk"), ("complete_task", {"number": 1})],
      "Marked 'Buy milk' as done."),
-    ("complete task 3", [("complete_task", {"task_id": 3})], "Marked 'Pay rent' as done."),
+    ("complete task 3", [("complete_task", {"number": 3})], "Marked 'Pay rent' as done."),
     ("I finished the dentist appointment",
-     [find("dentist appointment"), ("complete_task", {"task_id": 2})],
+     [find("dentist appointment"), ("complete_task", {"number": 2})],
      "Marked 'Dentist appointment' as done."),
-    ("buy bread is done", [find("buy bread"), ("complete_task", {"task_id": 5})],
+    ("buy bread is done", [find("buy bread"), ("complete_task", {"number": 5})],
      "Marked 'Buy bread' as done."),
     ("mark buy as done", [find("buy")],
      "2 tasks match 'buy' — which one do you mean?\n- #1 Buy milk"),
@@ -120,59 +120,59 @@ PHRASINGS: list[tuple[str, list[Call], str]] = [
     ("complete the gym task", [find("gym")],
      "I couldn't find a pending task matching 'gym'."),
     ("check off buy the milk",
-     [find("buy the milk"), find("milk"), ("complete_task", {"task_id": 1})],
+     [find("buy the milk"), find("milk"), ("complete_task", {"number": 1})],
      "Marked 'Buy milk' as done."),
     # Deleting
-    ("delete task 3", [("delete_task", {"task_id": 3})], "Deleted 'Pay rent'."),
-    ("remove the dentist task", [find("dentist"), ("delete_task", {"task_id": 2})],
+    ("delete task 3", [("delete_task", {"number": 3})], "Deleted 'Pay rent'."),
+    ("remove the dentist task", [find("dentist"), ("delete_task", {"number": 2})],
      "Deleted 'Dentist appointment'."),
-    ("delete task 99", [("delete_task", {"task_id": 99})],
-     "I couldn't delete task 99: Task 99 not found."),
+    ("delete task 99", [("delete_task", {"number": 99})],
+     "I couldn't delete task 99: Task #99 not found."),
     ("clear completed tasks",
-     [("list_tasks", {"status": "completed"}), ("delete_task", {"task_id": 4})],
+     [("list_tasks", {"status": "completed"}), ("delete_task", {"number": 4})],
      "Deleted 1 completed task: 'Call mom'."),
     # Changing
     ("rename the dentist task to dentist at 4pm",
-     [find("dentist"), ("update_task", {"task_id": 2, "title": "Dentist at 4pm"})],
+     [find("dentist"), ("update_task", {"number": 2, "title": "Dentist at 4pm"})],
      "Renamed 'Dentist appointment' to 'Dentist at 4pm'."),
-    ("change priority of task 2 to low", [("update_task", {"task_id": 2, "priority": "low"})],
+    ("change priority of task 2 to low", [("update_task", {"number": 2, "priority": "low"})],
      "'Dentist appointment' is now low priority."),
     ("move buy milk to next monday",
-     [find("buy milk"), ("update_task", {"task_id": 1, "due_at": at(6)})],
+     [find("buy milk"), ("update_task", {"number": 1, "due_at": at(6)})],
      "Moved 'Buy milk' to Monday."),
     ("reschedule task 3 to friday at 5pm",
-     [("update_task", {"task_id": 3, "due_at": at(3, 17)})], "Moved 'Pay rent' to Friday at 5pm."),
+     [("update_task", {"number": 3, "due_at": at(3, 17)})], "Moved 'Pay rent' to Friday at 5pm."),
     ("make pay rent high priority",
-     [find("pay rent"), ("update_task", {"task_id": 3, "priority": "high"})],
+     [find("pay rent"), ("update_task", {"number": 3, "priority": "high"})],
      "'Pay rent' is now high priority."),
-    ("reopen call mom", [find("call mom"), ("update_task", {"task_id": 4, "completed": False})],
+    ("reopen call mom", [find("call mom"), ("update_task", {"number": 4, "completed": False})],
      "Reopened 'Call mom'"),
-    ("remove the due date from task 1", [("update_task", {"task_id": 1, "due_at": ""})],
+    ("remove the due date from task 1", [("update_task", {"number": 1, "due_at": ""})],
      "Removed the due date from 'Buy milk'."),
-    ("make task 5 repeat weekly", [("update_task", {"task_id": 5, "recurrence": "weekly"})],
+    ("make task 5 repeat weekly", [("update_task", {"number": 5, "recurrence": "weekly"})],
      "'Buy bread' now repeats weekly."),
-    ("change task 3 to friday", [("update_task", {"task_id": 3, "due_at": at(3)})],
+    ("change task 3 to friday", [("update_task", {"number": 3, "due_at": at(3)})],
      "Moved 'Pay rent' to Friday."),
     ("rename task 5 to buy sourdough bread",
-     [("update_task", {"task_id": 5, "title": "Buy sourdough bread"})],
+     [("update_task", {"number": 5, "title": "Buy sourdough bread"})],
      "Renamed task 5 to 'Buy sourdough bread'."),
     ("push task 2 back to tomorrow at 10am",
-     [("update_task", {"task_id": 2, "due_at": at(1, 10)})],
+     [("update_task", {"number": 2, "due_at": at(1, 10)})],
      "Moved 'Dentist appointment' to tomorrow at 10am."),
     ("add a note to buy milk: get the oat one",
-     [find("buy milk"), ("update_task", {"task_id": 1, "description": "get the oat one"})],
+     [find("buy milk"), ("update_task", {"number": 1, "description": "get the oat one"})],
      "Added the note to 'Buy milk'."),
     ("add note to task 3 - landlord changed the IBAN",
-     [("update_task", {"task_id": 3, "description": "landlord changed the IBAN"})],
+     [("update_task", {"number": 3, "description": "landlord changed the IBAN"})],
      "Added the note to 'Pay rent'."),
     ("tag buy milk with #errands",
-     [find("buy milk"), ("update_task", {"task_id": 1, "tags": ["home", "errands"]})],
+     [find("buy milk"), ("update_task", {"number": 1, "tags": ["home", "errands"]})],
      "Tagged 'Buy milk' #errands. Its tags: #home #errands."),
     ("add tag work to task 3",
-     [("list_tasks", {"status": "all"}), ("update_task", {"task_id": 3, "tags": ["work"]})],
+     [("list_tasks", {"status": "all"}), ("update_task", {"number": 3, "tags": ["work"]})],
      "Tagged 'Pay rent' #work."),
     ("untag task 1 #home",
-     [("list_tasks", {"status": "all"}), ("update_task", {"task_id": 1, "tags": []})],
+     [("list_tasks", {"status": "all"}), ("update_task", {"number": 1, "tags": []})],
      "Removed #home from 'Buy milk'. Its tags: none."),
     ("tag task 42 as work", [("list_tasks", {"status": "all"})], "I couldn't find task 42."),
     ("add eggs to the shopping list", [("add_task", {"title": "Eggs"})], "Added 'Eggs'."),
@@ -210,7 +210,7 @@ async def test_answer_to_which_one_picks_the_offered_task(
 
     second = await run_turn("the second one", history)
 
-    assert second.calls == [("complete_task", {"task_id": 5})]
+    assert second.calls == [("complete_task", {"number": 5})]
     assert second.reply == "Marked 'Buy bread' as done."
     assert store.get(5)["completed"] and not store.get(1)["completed"]
 
@@ -224,7 +224,7 @@ async def test_answer_by_number_to_which_one(run_turn: RunTurn) -> None:
 
     second = await run_turn("#1", history)
 
-    assert second.calls == [("delete_task", {"task_id": 1})]
+    assert second.calls == [("delete_task", {"number": 1})]
     assert second.reply == "Deleted 'Buy milk'."
 
 

@@ -111,9 +111,9 @@ def _alembic_main(args: tuple[str, ...], database_url: str, output_fd: int, barr
     os._exit(code)
 
 
-def migrate(database_url: str) -> None:
-    """`alembic upgrade head` in this process (the multi-process case has its own test)."""
+def migrate(database_url: str, revision: str = "head") -> None:
+    """`alembic upgrade <revision>` in this process (the multi-process case has its own test)."""
     config = Config(str(BACKEND_DIR / "alembic.ini"))
     config.attributes["database_url"] = database_url
     config.attributes["configure_logging"] = False
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)

@@ -33,9 +33,11 @@ Kind = Literal[
 
 @dataclass(frozen=True)
 class TaskRef:
-    """How the user pointed at one task: by its number, or by words of its title."""
+    """How the user pointed at one task: by its number, by its place in the list they see, or
+    by words of its title."""
 
-    task_id: int | None = None
+    number: int | None = None
+    position: int | None = None  # 0 the first, 1 the second, …; -1 the last
     words: str | None = None
     every: bool = False  # "all of them": changes are made one task at a time
 
@@ -53,6 +55,20 @@ class Intent:
 
 _PRIORITY_WORDS = {"low": "low", "medium": "medium", "normal": "medium", "high": "high"}
 _TASK_NOUN = r"(?:tasks?|todos?|to-dos?|items?|reminders?)"
+_TASK_NOUN_PLAIN = r"(?:task|todo|to-do|item)"
+
+ORDINALS = {
+    "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
+    "fifth": 4, "5th": 4, "sixth": 5, "6th": 5, "seventh": 6, "7th": 6, "eighth": 7, "8th": 7,
+    "ninth": 8, "9th": 8, "tenth": 9, "10th": 9, "last": -1, "second last": -2,
+    "second to last": -2, "penultimate": -2,
+}  # fmt: skip
+_ORDINAL = re.compile(
+    r"(?:the\s+)?(?P<ordinal>"
+    + "|".join(sorted(ORDINALS, key=len, reverse=True))
+    + rf")(?:\s+(?:one|{_TASK_NOUN_PLAIN}))?(?:\s+(?:on|in)\s+(?:the|my)\s+list)?",
+    re.IGNORECASE,
+)
 _FILLER_START = re.compile(r"^(?:the|my|a|an|that|this|task|todo|to-do|item)\s+", re.IGNORECASE)
 # A reference never starts like a question: "what tasks are done" lists, it completes nothing.
 _QUESTION = re.compile(
@@ -77,7 +93,8 @@ def parse_request(text: str, now: datetime) -> Intent:
 
 
 def parse_ref(text: str) -> TaskRef | None:
-    """'task 3', '#3', '3' → by id; 'the dentist task' → by the words 'dentist'."""
+    """'task 3', '#3', '3' → by number; 'the first task', 'the last one' → by place in the
+    list; 'the dentist task' → by the words 'dentist'."""
     text = text.strip().strip("\"'“”‘’").strip()
     if _EVERY_TASK.fullmatch(text):
         return TaskRef(every=True)
@@ -85,7 +102,10 @@ def parse_ref(text: str) -> TaskRef | None:
         rf"(?:(?:the\s+)?{_TASK_NOUN}\s*)?(?:number\s+|no\.?\s*)?#?(\d+)", text, re.IGNORECASE
     )
     if number:
-        return TaskRef(task_id=int(number.group(1)))
+        return TaskRef(number=int(number.group(1)))
+    ordinal = _ORDINAL.fullmatch(text)
+    if ordinal:
+        return TaskRef(position=ORDINALS[re.sub(r"\s+", " ", ordinal["ordinal"].lower())])
     words = text
     for _ in range(3):
         words = _FILLER_START.sub("", words)

@@ -37,6 +37,7 @@ from openai.types.responses import (
 )
 from openai.types.responses.response_usage import InputTokensDetails, OutputTokensDetails
 
+from src.agent.visible import visible_tasks
 from src.core.timezones import current_zone
 
 from ..choice import OFFLINE_MODEL_NAME as MODEL_NAME
@@ -54,7 +55,8 @@ class OfflineAssistantModel(Model):
     """Turns common English to-do requests into tool calls, and tool results into replies.
 
     `clock` gives "now" for dates like "tomorrow" (inject a fixed one in tests); dates are
-    read and said in the user's zone, bound around the turn (UTC, and said so, without one).
+    read and said in the user's zone, bound around the turn (UTC, and said so, without one);
+    "the first task" counts over the list the user sees, bound likewise (src/agent/visible.py).
     """
 
     def __init__(self, *, clock: Clock = utc_now) -> None:
@@ -65,7 +67,8 @@ class OfflineAssistantModel(Model):
     ) -> list[TResponseOutputItem]:
         """The output items for one model call: tool calls, or one assistant message."""
         zone = current_zone()
-        step = next_step(read_transcript(input), self._clock().astimezone(zone.tz))
+        now = self._clock().astimezone(zone.tz)
+        step = next_step(read_transcript(input), now, visible_tasks())
         available = {getattr(tool, "name", None) for tool in tools}
         if step.calls and not all(call.name in available for call in step.calls):
             step = Step(reply=TOOLS_UNAVAILABLE)

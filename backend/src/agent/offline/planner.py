@@ -55,7 +55,9 @@ _ON_TASK = {
 _STOP_WORDS = {"the", "a", "an", "my", "to", "of", "for", "and", "with", "on", "at", "in"}
 
 
-def next_step(transcript: Transcript, now: datetime) -> Step:
+def next_step(transcript: Transcript, now: datetime, visible: Sequence[int] | None = None) -> Step:
+    """The next step of the turn. `visible`: the task numbers the user's list shows, in order
+    (what "the first task" counts over); None when the request did not say."""
     intent = understand(transcript, now)
     exchanges = transcript.exchanges
     if intent.kind == "greet":
@@ -89,7 +91,7 @@ def next_step(transcript: Transcript, now: datetime) -> Step:
     if intent.kind in _ON_TASK and intent.ref is not None:
         if intent.ref.every:
             return _say(replies.one_at_a_time())
-        return _on_task(intent, intent.ref, exchanges, now)
+        return _on_task(intent, intent.ref, exchanges, now, visible)
     return _say(replies.not_understood(transcript.message))
 
 
@@ -108,62 +110,95 @@ def understand(transcript: Transcript, now: datetime) -> Intent:
     earlier = parse_request(transcript.previous_user, now)
     if chosen is None or earlier.ref is None:
         return intent
-    earlier.ref = TaskRef(task_id=chosen)
+    earlier.ref = TaskRef(number=chosen)
     return earlier
 
 
-_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
-             "4th": 3, "fifth": 4, "5th": 4, "last": -1}  # fmt: skip
-
-
 def _choice(message: str, offered: Sequence[int]) -> int | None:
-    text = message.strip().rstrip(".!?").lower()
-    ordinal = re.fullmatch(r"(?:the )?(\w+)(?: one| task)?", text)
-    if ordinal and ordinal.group(1) in _ORDINALS and offered:
-        index = _ORDINALS[ordinal.group(1)]
-        return offered[index] if index < len(offered) else None
-    ref = parse_ref(text)
-    return ref.task_id if ref is not None and ref.task_id is not None else None
+    """The number an answer to "which one?" picks: "the second one" of those offered, or one
+    given by number."""
+    ref = parse_ref(message.strip().rstrip(".!?"))
+    if ref is None:
+        return None
+    if ref.position is not None:
+        return _at(offered, ref.position)
+    return ref.number
 
 
-def _on_task(intent: Intent, ref: TaskRef, exchanges: list[Exchange], now: datetime) -> Step:
+def _at(numbers: Sequence[int], position: int) -> int | None:
+    index = position if position >= 0 else len(numbers) + position
+    return numbers[index] if 0 <= index < len(numbers) else None
+
+
+def _by_position(
+    position: int, visible: Sequence[int] | None, lookups: list[Exchange]
+) -> int | Step:
+    """The number of the task at `position` in the list the user sees: the numbers the request
+    gave, else their open tasks in the list's default order (newest first)."""
+    numbers: Sequence[int]
+    if visible is not None:
+        numbers = visible
+    elif not lookups:
+        return _call("list_tasks", status="pending", sort="created")
+    elif lookups[0].error:
+        return _say(replies.failed("look up", "your tasks", lookups[0].error))
+    else:
+        numbers = [int(t["number"]) for t in _tasks(lookups[0].result) if t.get("number")]
+    number = _at(numbers, position)
+    if number is None:
+        return _say(replies.no_position(position, len(numbers), shown=visible is not None))
+    return number
+
+
+def _on_task(
+    intent: Intent,
+    ref: TaskRef,
+    exchanges: list[Exchange],
+    now: datetime,
+    visible: Sequence[int] | None,
+) -> Step:
     tool, verb, wanted = _ON_TASK[intent.kind]
     lookups = [e for e in exchanges if e.name == "list_tasks"]
+    if ref.position is not None:
+        chosen = _by_position(ref.position, visible, lookups)
+        if isinstance(chosen, Step):
+            return chosen
+        ref = TaskRef(number=chosen)
     task: Mapping[str, Any] | None = None
-    task_id: Any = ref.task_id
-    if ref.task_id is None or intent.kind == "tag":
+    number: Any = ref.number
+    if ref.number is None or intent.kind == "tag":
         # By words it must be found first; to tag, its current tags are needed too
         # (update_task replaces them all).
         found = (
             _find(ref.words or "", wanted, lookups, now)
-            if ref.task_id is None
-            else _find_by_id(ref.task_id, lookups)
+            if ref.number is None
+            else _find_by_number(ref.number, lookups)
         )
         if isinstance(found, Step):
             return found
-        task, task_id = found, found.get("id")
+        task, number = found, found.get("number")
 
     acted = [e for e in exchanges if e.name == tool]
     if not acted:
         if intent.kind == "tag":
-            return _call(tool, task_id=task_id, tags=_retagged(task or {}, intent.args))
+            return _call(tool, number=number, tags=_retagged(task or {}, intent.args))
         arguments = (
-            {"task_id": task_id, **intent.args} if tool == "update_task" else {"task_id": task_id}
+            {"number": number, **intent.args} if tool == "update_task" else {"number": number}
         )
         return _call(tool, **arguments)
     done = acted[-1]
-    target = f"'{task.get('title')}'" if task else f"task {task_id}"
+    target = f"'{task.get('title')}'" if task else f"task {number}"
     if done.error:
         return _say(replies.failed(verb, target, done.error))
     if intent.kind == "complete":
         following = done.result.get("next_occurrence") if isinstance(done.result, Mapping) else None
-        return _say(replies.completed(done.result, task, task_id, now), dated=_due(following))
+        return _say(replies.completed(done.result, task, number, now), dated=_due(following))
     if intent.kind == "delete":
-        return _say(replies.deleted(done.result, task, task_id))
+        return _say(replies.deleted(done.result, task, number))
     if intent.kind == "tag":
         return _say(replies.retagged(done.result, intent.args))
     return _say(
-        replies.updated(done.result, task, task_id, intent.args, now, note=intent.note),
+        replies.updated(done.result, task, number, intent.args, now, note=intent.note),
         dated=bool(intent.args.get("due_at")),
     )
 
@@ -175,15 +210,15 @@ def _retagged(task: Mapping[str, Any], change: Mapping[str, list[str]]) -> list[
     return kept + [tag for tag in change.get("add", []) if tag not in kept]
 
 
-def _find_by_id(task_id: int, lookups: list[Exchange]) -> Mapping[str, Any] | Step:
+def _find_by_number(number: int, lookups: list[Exchange]) -> Mapping[str, Any] | Step:
     if not lookups:
         return _call("list_tasks", status="all")
     if lookups[-1].error:
-        return _say(replies.failed("look up", f"task {task_id}", lookups[-1].error))
+        return _say(replies.failed("look up", f"task {number}", lookups[-1].error))
     for task in _tasks(lookups[-1].result):
-        if task.get("id") == task_id:
+        if task.get("number") == number:
             return task
-    return _say(replies.no_task(task_id))
+    return _say(replies.no_task(number))
 
 
 def _find(
@@ -231,10 +266,10 @@ def _clear_completed(exchanges: list[Exchange]) -> Step:
     tasks = _tasks(listed.result)
     deletions = exchanges[1:]
     if tasks and not deletions:
-        return Step(calls=[ToolCall("delete_task", {"task_id": t.get("id")}) for t in tasks])
-    titles = {t.get("id"): str(t.get("title")) for t in tasks}
-    done = [f"'{titles.get(e.arguments.get('task_id'))}'" for e in deletions if not e.error]
-    failures = [f"#{e.arguments.get('task_id')}: {e.error}" for e in deletions if e.error]
+        return Step(calls=[ToolCall("delete_task", {"number": t.get("number")}) for t in tasks])
+    titles = {t.get("number"): str(t.get("title")) for t in tasks}
+    done = [f"'{titles.get(e.arguments.get('number'))}'" for e in deletions if not e.error]
+    failures = [f"#{e.arguments.get('number')}: {e.error}" for e in deletions if e.error]
     return _say(replies.cleared(done, failures))
 
 

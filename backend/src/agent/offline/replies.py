@@ -15,7 +15,7 @@ EXAMPLES = (
     "“mark buy milk as done” or “complete task 3”",
     "“move buy milk to next monday” or “change priority of task 2 to low”",
     "“rename the dentist task to dentist at 4pm”",
-    "“delete task 3”",
+    "“delete task 3” (the number the list shows) or “complete the first task”",
 )
 
 MAX_LISTED = 25
@@ -35,7 +35,9 @@ def greeting() -> str:
 def help_text() -> str:
     return (
         "I can add, list, complete, reschedule, rename and delete your tasks. "
-        "Refer to a task by its number (“task 3”) or by words of its title. Try:\n"
+        "Refer to a task by its number in your list (“task 3” or “#3”), by its place in the "
+        "list (“the first task”, “the second one”, “the last task”) or by words of its title. "
+        "Try:\n"
         f"{_examples()}"
     )
 
@@ -174,7 +176,7 @@ def listing(tasks: Sequence[Mapping[str, Any]], scope: str, status: str, now: da
 def _line(task: Mapping[str, Any], now: datetime) -> str:
     mark = "✓ " if task.get("completed") else ""
     details = task_details(task, now)
-    return f"- {mark}#{task.get('id')} {task.get('title')}" + (
+    return f"- {mark}#{task.get('number')} {task.get('title')}" + (
         f" — {', '.join(details)}" if details else ""
     )
 
@@ -182,7 +184,7 @@ def _line(task: Mapping[str, Any], now: datetime) -> str:
 def which_one(tasks: Sequence[Mapping[str, Any]], words: str, now: datetime) -> str:
     lines = [f"{len(tasks)} tasks match '{words}' — which one do you mean?"]
     lines += [_line(task, now) for task in tasks[:MAX_LISTED]]
-    first = tasks[0].get("id")
+    first = tasks[0].get("number")
     lines.append(f"Reply with its number, e.g. “task {first}”.")
     return "\n".join(lines)
 
@@ -208,8 +210,23 @@ def retagged(result: Any, change: Mapping[str, list[str]]) -> str:
     return " ".join(sentences)
 
 
-def no_task(task_id: int) -> str:
-    return f"I couldn't find task {task_id}. Say “what's left?” to see your tasks."
+def no_task(number: int) -> str:
+    return f"I couldn't find task {number}. Say “what's left?” to see your tasks."
+
+
+def no_position(position: int, count: int, *, shown: bool) -> str:
+    """An ordinal past the end of the list ("the fifth task" of three)."""
+    tasks = f"{count} task{'' if count == 1 else 's'}" if count else "no tasks"
+    where = f"your list shows {tasks}" if shown else f"you have {tasks} open"
+    return f"There is no {_ordinal(position)} task: {where}."
+
+
+def _ordinal(position: int) -> str:
+    if position < 0:
+        return "last" if position == -1 else "second to last"
+    n = position + 1
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def already(task: Mapping[str, Any], state: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -21,6 +21,7 @@ from src.models.fields import Text
 
 router = APIRouter(prefix="/api/{user_id}", tags=["chat"])
 
+VISIBLE_TASKS_MAX = 500
 KEEP_ALIVE_SECONDS = 15.0
 
 # Vercel AI SDK's UI message stream protocol, v1 (what `useChat` reads).
@@ -39,6 +40,12 @@ class ChatRequest(BaseModel):
         default=None, ge=1, le=ID_MAX, description="Omit to start a conversation"
     )
     message: Text = Field(min_length=1, max_length=MESSAGE_MAX)
+    visible_tasks: list[Annotated[int, Field(ge=1, le=ID_MAX)]] | None = Field(
+        default=None,
+        max_length=VISIBLE_TASKS_MAX,
+        description="The task numbers the list shows, in order: what “the first task” counts "
+        "over (without it: the open tasks, newest first)",
+    )
 
 
 class ToolCall(BaseModel):
@@ -74,7 +81,11 @@ class AssistantInfo(BaseModel):
     },
 )
 async def chat(_: UserId, body: ChatRequest, chat: ChatDep) -> ChatResponse | JSONResponse:
-    turn = await chat.begin(conversation_id=body.conversation_id, message=body.message)
+    turn = await chat.begin(
+        conversation_id=body.conversation_id,
+        message=body.message,
+        visible_tasks=body.visible_tasks,
+    )
     try:
         result = await chat.reply(turn)
     except AssistantFailed as exc:
@@ -100,7 +111,11 @@ async def chat_stream(_: UserId, body: ChatRequest, chat: ChatDep) -> StreamingR
     """The same turn as `POST /chat`, streamed as Vercel AI SDK UI message stream v1 (SSE).
     The conversation id is in the `x-conversation-id` header and in the `start` part's
     `messageMetadata`."""
-    turn = await chat.begin(conversation_id=body.conversation_id, message=body.message)
+    turn = await chat.begin(
+        conversation_id=body.conversation_id,
+        message=body.message,
+        visible_tasks=body.visible_tasks,
+    )
     return StreamingResponse(
         _server_sent_events(chat.stream(turn)),
         media_type="text/event-stream",
