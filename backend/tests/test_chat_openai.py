@@ -13,7 +13,6 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +23,7 @@ from tests.conftest import ChatClient, User, make_settings, running_app
 from tests.support import fake_openai
 from tests.support.auth import IdentityProvider
 from tests.support.fake_openai import FakeOpenAI, error, text, tool_call
+from tests.support.tasks_api import list_tasks
 from tests.support.ui_stream import UIMessage, read_ui_stream
 
 API_KEY = "sk-fake-key"
@@ -80,10 +80,6 @@ async def stored(client: httpx.AsyncClient, user: User, conversation_id: int) ->
     return response.json()
 
 
-async def tasks_of(client: httpx.AsyncClient, user: User) -> list[dict[str, Any]]:
-    return (await client.get(user.url("/tasks"), headers=user.headers)).json()["items"]
-
-
 async def streamed(chat: ChatClient, user: User, message: str) -> tuple[int, UIMessage]:
     async with asyncio.timeout(HANG), chat.stream(user, message) as response:
         assert response.status_code == 200
@@ -122,7 +118,7 @@ async def test_a_turn_adds_a_task_through_mcp(
     )
     assert call["result"]["status"] == "created"
 
-    [task] = await tasks_of(model_client, user)
+    [task] = await list_tasks(model_client, user)
     assert (task["id"], task["title"], task["priority"]) == (
         call["result"]["task_id"],
         "Buy milk",
@@ -167,7 +163,7 @@ async def test_a_streamed_turn_arrives_in_deltas_and_adds_the_task(
     assert tool["output"]["status"] == "created"
     assert all(r.stream for r in fake.requests) and len(fake.requests) == 2
 
-    [task] = await tasks_of(model_client, user)
+    [task] = await list_tasks(model_client, user)
     assert task["title"] == "Buy milk"
     messages = await stored(model_client, user, conversation_id)
     assert [(m["role"], m["content"]) for m in messages] == [
@@ -252,7 +248,7 @@ async def test_a_failing_model_reaches_the_user_as_a_sentence(
         ("user", "add buy milk"),
         ("assistant", notice),
     ]
-    assert await tasks_of(model_client, user) == []
+    assert await list_tasks(model_client, user) == []
 
 
 @pytest.mark.parametrize("failure", FAILURES)
@@ -337,7 +333,7 @@ async def test_a_failure_after_a_tool_ran_keeps_the_tool_call_with_the_notice(
         assert (reply["role"], reply["content"]) == ("assistant", notice)
         [call] = reply["tool_calls"]
         assert (call["name"], call["result"]["status"]) == ("add_task", "created"), send
-    assert [t["title"] for t in await tasks_of(model_client, user)] == ["Buy milk", "Buy milk"]
+    assert [t["title"] for t in await list_tasks(model_client, user)] == ["Buy milk", "Buy milk"]
 
 
 async def test_malformed_tool_arguments_add_nothing_and_the_model_says_so(
@@ -362,4 +358,4 @@ async def test_malformed_tool_arguments_add_nothing_and_the_model_says_so(
         assert "Invalid JSON input for tool add_task" in str(error_sent_back), send
         messages = await stored(model_client, user, conversation_id)
         assert [m["role"] for m in messages] == ["user", "assistant"]
-    assert await tasks_of(model_client, user) == []
+    assert await list_tasks(model_client, user) == []

@@ -20,6 +20,7 @@ from src.chat.deps import get_model
 from tests.agent.standins import NOW, fixed_clock
 from tests.chatkit.test_chatkit import assistant_text, user_input
 from tests.conftest import User, script
+from tests.support.tasks_api import list_tasks
 from tests.support.ui_stream import read_ui_stream
 
 LOS_ANGELES = "America/Los_Angeles"
@@ -47,12 +48,6 @@ async def reply(
     return response.json()
 
 
-async def tasks(client: httpx.AsyncClient, user: User, **params: str) -> list[dict[str, Any]]:
-    response = await client.get(user.url("/tasks"), params=params, headers=user.headers)
-    assert response.status_code == 200, response.text
-    return response.json()["items"]
-
-
 def moment(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
@@ -75,7 +70,7 @@ async def test_an_unknown_zone_is_refused_naming_the_header(
         assert "Mars/Olympus_Mons" in error["msg"] and "IANA" in error["msg"]
     # Nothing was stored or done.
     assert (await client.get(user.url("/conversations"), headers=user.headers)).json() == []
-    assert await tasks(client, user) == []
+    assert await list_tasks(client, user) == []
 
 
 async def test_tomorrow_at_9am_in_los_angeles_is_17_utc(
@@ -83,7 +78,7 @@ async def test_tomorrow_at_9am_in_los_angeles_is_17_utc(
 ) -> None:
     body = await reply(client, user, "add call the bank tomorrow at 9am", LOS_ANGELES)
     assert body["response"] == "Added 'Call the bank' — due tomorrow."
-    [task] = await tasks(client, user)
+    [task] = await list_tasks(client, user)
     assert task["due_at"] == "2026-11-25T17:00:00Z"
 
 
@@ -118,7 +113,7 @@ async def test_chatkit_reads_the_zone_too(client: httpx.AsyncClient, user: User)
         if line.startswith("data: ")
     ]
     assert assistant_text(events) == "Added 'Gym' — due tomorrow."
-    [task] = await tasks(client, user)
+    [task] = await list_tasks(client, user)
     assert task["due_at"] == "2026-11-25T17:00:00Z"
 
 
@@ -127,7 +122,7 @@ async def test_without_a_zone_dates_are_utc_and_the_reply_says_so(
 ) -> None:
     dated = await reply(client, user, "add call the bank tomorrow at 9am", None)
     assert dated["response"] == f"Added 'Call the bank' — due tomorrow. {IN_UTC}"
-    [task] = await tasks(client, user)
+    [task] = await list_tasks(client, user)
     assert task["due_at"] == "2026-11-25T09:00:00Z"
     # A reply without dates has nothing to qualify.
     undated = await reply(client, user, "add water the plants", None)
@@ -149,7 +144,7 @@ async def test_the_zone_reaches_the_tools_and_the_models_instructions(
         [assistant_message("Added 'Standup' for tomorrow at 9am.")],
     )
     await reply(client, user, "add standup tomorrow at 9am", LOS_ANGELES)
-    [task] = await tasks(client, user)
+    [task] = await list_tasks(client, user)
     assert task["due_at"] == "2026-11-25T17:00:00Z"
     instructions = model.first_call.system_instructions if model.first_call else ""
     assert f"The user's time zone is {LOS_ANGELES}" in (instructions or "")
@@ -184,7 +179,7 @@ async def test_due_this_week_agrees_with_the_lists_next_7_days(
         )
         assert created.status_code == 201, created.text
     start = datetime(today.year, today.month, today.day, tzinfo=la)
-    shown = await tasks(
+    shown = await list_tasks(
         client,
         user,
         status="pending",

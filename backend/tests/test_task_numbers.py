@@ -19,6 +19,7 @@ from tests.conftest import User, make_settings, new_user, running_app, script
 from tests.support.auth import IdentityProvider
 from tests.support.database import create_database, drop_database, migrate
 from tests.support.mcp_in_process import in_process_mcp_server
+from tests.support.tasks_api import list_tasks
 
 
 async def create(client: httpx.AsyncClient, user: User, title: str, **fields: Any) -> dict:
@@ -27,12 +28,6 @@ async def create(client: httpx.AsyncClient, user: User, title: str, **fields: An
     )
     assert response.status_code == 201, response.text
     return response.json()
-
-
-async def tasks(client: httpx.AsyncClient, user: User, **params: str) -> list[dict[str, Any]]:
-    response = await client.get(user.url("/tasks"), params=params, headers=user.headers)
-    assert response.status_code == 200, response.text
-    return response.json()["items"]
 
 
 async def say(client: httpx.AsyncClient, user: User, message: str, **extra: Any) -> dict[str, Any]:
@@ -55,7 +50,7 @@ async def test_numbers_count_per_user_and_are_never_reused(
         deleted = await client.delete(user.url(f"/tasks/{task['id']}"), headers=user.headers)
         assert deleted.status_code == 204
     assert (await create(client, user, "four"))["number"] == 4
-    listed = await tasks(client, user, sort="created", order="asc")
+    listed = await list_tasks(client, user, sort="created", order="asc")
     assert [(t["number"], t["title"]) for t in listed] == [(2, "two"), (4, "four")]
     one = await client.get(user.url(f"/tasks/{listed[0]['id']}"), headers=user.headers)
     assert one.json()["number"] == 2
@@ -64,7 +59,7 @@ async def test_numbers_count_per_user_and_are_never_reused(
     daily = await create(client, user, "water plants", recurrence="daily")
     done = await client.patch(user.url(f"/tasks/{daily['id']}/complete"), headers=user.headers)
     assert done.status_code == 200
-    pending = await tasks(client, user, status="pending", q="water")
+    pending = await list_tasks(client, user, status="pending", q="water")
     assert [(t["number"], t["title"]) for t in pending] == [(6, "water plants")]
 
 
@@ -118,11 +113,12 @@ async def test_the_migration_numbers_existing_tasks_in_creation_order(
     await asyncio.to_thread(migrate, database_at_0001)
 
     async with running_app(make_settings(database_at_0001, idp)) as (_, client):
-        listed = await tasks(client, alice, sort="created", order="asc")
+        listed = await list_tasks(client, alice, sort="created", order="asc")
         assert [(t["number"], t["title"]) for t in listed] == [
             (1, "Alice first"), (2, "Alice second"), (3, "Alice third"),
         ]  # fmt: skip
-        assert [(t["number"], t["title"]) for t in await tasks(client, bob)] == [(1, "Bob only")]
+        bobs = await list_tasks(client, bob)
+        assert [(t["number"], t["title"]) for t in bobs] == [(1, "Bob only")]
         # The counters carry on from the backfilled numbers.
         assert (await create(client, alice, "Alice fourth"))["number"] == 4
         assert (await create(client, bob, "Bob second"))["number"] == 2
@@ -144,12 +140,12 @@ async def test_chat_task_numbers_are_the_users_own(
 
     gone = await say(client, user, "delete #3")
     assert gone["response"] == "Deleted 'Rent'."
-    assert [t["title"] for t in await tasks(client, user)] == ["Bread", "Milk"]
+    assert [t["title"] for t in await list_tasks(client, user)] == ["Bread", "Milk"]
 
     # Their numbers are theirs: "task 3" is not someone else's #3.
     refused = await say(client, user, "delete task 3")
     assert refused["response"] == "I couldn't delete task 3: Task #3 not found."
-    assert len(await tasks(client, other_user)) == 3
+    assert len(await list_tasks(client, other_user)) == 3
 
 
 async def test_ordinals_count_the_list_the_user_sees(client: httpx.AsyncClient, user: User) -> None:
