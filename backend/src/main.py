@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jwks_url=settings.jwks_url,
         issuer=settings.token_issuer,
         audience=settings.token_audience,
+        refresh_interval=settings.jwks_refresh_seconds,
     )
     # Built on first use: the MCP SDK is a second of CPU that /health and /ready never need.
     mcp = LazyMCP(verifier=verifier, sessionmaker=sessionmaker, issuer=settings.token_issuer)
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stack.push_async_callback(engine.dispose)
             stack.push_async_callback(verifier.aclose)
             stack.push_async_callback(mcp.aclose)
+            verifier.start_refresh_schedule()
             yield
 
     app = FastAPI(

@@ -192,3 +192,36 @@ async def test_unreachable_jwks_is_a_503(
     with pytest.raises(SigningKeysUnavailable):
         await verifier.verify(token)
     await verifier.aclose()
+
+
+async def test_keys_are_refreshed_on_schedule_and_a_withdrawn_key_stops_its_tokens(
+    database_url: str,
+) -> None:
+    """The auth server withdraws a key and nothing else happens: within the refresh interval
+    the tokens it signed are refused, while tokens of the keys it still publishes keep working."""
+    from tests.conftest import make_settings, running_app
+
+    idp = IdentityProvider().start()
+    withdrawn, kept = idp.keys[0], idp.keys[1]
+    settings = make_settings(database_url, idp, jwks_refresh_seconds=0.5)
+    try:
+        async with running_app(settings) as (_, client):
+            old = idp.token("alice", key=withdrawn)
+            current = idp.token("bob", key=kept)
+            assert (await get_tasks(client, "alice", old)).status_code == 200
+            assert (await get_tasks(client, "bob", current)).status_code == 200
+
+            idp.keys.remove(withdrawn)
+            fetched = idp.jwks_requests
+            # Two fetches: the first began after the removal, and the second (on the same
+            # schedule) only once the first was read. A bound, so a verifier that never
+            # refreshes fails here instead of hanging the suite.
+            assert await asyncio.to_thread(idp.wait_for_jwks_requests, fetched + 2, 30)
+
+            refused = await get_tasks(client, "alice", old)
+            assert refused.status_code == 401
+            assert refused.json() == {"detail": "token is signed with an unknown key"}
+            assert (await get_tasks(client, "bob", current)).status_code == 200
+            assert (await get_tasks(client, "bob", idp.token("bob", key=kept))).status_code == 200
+    finally:
+        idp.stop()

@@ -1,17 +1,21 @@
 """Verifies Better Auth JWTs against the JWKS the frontend publishes.
 
-Keys are cached; a token signed with a key id we have not seen triggers one refetch (Better Auth
-rotates keys), rate-limited so random key ids cannot make us hammer the auth server.
+Keys are cached and the key set is fetched again every `refresh_interval` seconds, on a schedule
+(`start_refresh_schedule`) and, should that not have run, by the next token verified; a token
+signed with a key id we have not seen triggers one refetch (Better Auth rotates keys),
+rate-limited so random key ids cannot make us hammer the auth server.
 
 A browser sends the same token with every request until it expires (15 minutes for Better Auth),
 so tokens that passed verification are remembered, until the moment their `exp` (with the
-same leeway) would refuse them, or until the key set changes: the signature check is most of
-what authenticating a request costs.
+same leeway) would refuse them, or until their signing key leaves the key set: the signature
+check is most of what authenticating a request costs. Tokens signed by keys still published stay
+remembered across a refresh.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -27,7 +31,7 @@ log = logging.getLogger(__name__)
 
 # Better Auth signs with EdDSA (Ed25519) by default; RS256 and ES256 are its other key types.
 ALLOWED_ALGORITHMS = ("EdDSA", "RS256", "ES256")
-KEYS_MAX_AGE_SECONDS = 600.0
+JWKS_REFRESH_SECONDS = 300.0
 MIN_REFETCH_INTERVAL_SECONDS = 10.0
 CLOCK_SKEW_SECONDS = 10
 VERIFIED_TOKENS_MAX = 4096
@@ -60,38 +64,59 @@ class JWKSVerifier:
         audience: str,
         http_client: httpx.AsyncClient | None = None,
         min_refetch_interval: float = MIN_REFETCH_INTERVAL_SECONDS,
+        refresh_interval: float = JWKS_REFRESH_SECONDS,
     ) -> None:
         self.jwks_url = jwks_url
         self.issuer = issuer
         self.audience = audience
         self._http: httpx.AsyncClient | None = http_client
         self._keys: dict[str | None, jwt.PyJWK] = {}
-        self._min_refetch_interval = min_refetch_interval
+        self._min_refetch_interval = min(min_refetch_interval, refresh_interval)
+        self._refresh_interval = refresh_interval
         self._loaded_at = float("-inf")
         self._attempted_at = float("-inf")
         self._lock = asyncio.Lock()
-        # token → (the time.time() at which it expires, its user); oldest first.
-        self._verified: dict[str, tuple[float, AuthenticatedUser]] = {}
+        self._schedule: asyncio.Task[None] | None = None
+        # token → (the time.time() at which it expires, its user, the key that signed it);
+        # oldest first.
+        self._verified: dict[str, tuple[float, AuthenticatedUser, jwt.PyJWK]] = {}
+
+    def start_refresh_schedule(self) -> None:
+        """Fetches the key set every `refresh_interval` seconds from now until `aclose`."""
+        self._schedule = asyncio.create_task(self._refresh_on_schedule())
 
     async def aclose(self) -> None:
+        if self._schedule is not None:
+            self._schedule.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._schedule
         if self._http is not None:
             await self._http.aclose()
 
+    async def _refresh_on_schedule(self) -> None:
+        # Only once keys have been needed: a replica nobody calls never asks the auth server.
+        while True:
+            await asyncio.sleep(self._refresh_interval)
+            if self._keys:
+                await self._refresh()  # a failed fetch is logged and keeps the keys we have
+
     async def verify(self, token: str) -> AuthenticatedUser:
+        if self._keys and time.monotonic() - self._loaded_at > 2 * self._refresh_interval:
+            await self._refresh()  # the schedule is late (or not running): keys may be gone
         remembered = self._verified.get(token)
         if remembered is not None:
             if time.time() < remembered[0]:
                 return remembered[1]
             del self._verified[token]
-        user = await self._verify_signed(token)
+        user, key = await self._verify_signed(token)
         expires_at = float(user.claims["exp"]) + CLOCK_SKEW_SECONDS
         if time.time() < expires_at:
             if len(self._verified) >= VERIFIED_TOKENS_MAX:
                 del self._verified[next(iter(self._verified))]
-            self._verified[token] = (expires_at, user)
+            self._verified[token] = (expires_at, user, key)
         return user
 
-    async def _verify_signed(self, token: str) -> AuthenticatedUser:
+    async def _verify_signed(self, token: str) -> tuple[AuthenticatedUser, jwt.PyJWK]:
         import jwt
 
         try:
@@ -131,10 +156,10 @@ class JWKSVerifier:
             raise InvalidToken(
                 f"token subject is not a user id (at most {SUBJECT_MAX} characters, no NUL)"
             )
-        return AuthenticatedUser(id=subject, claims=claims, token=token)
+        return AuthenticatedUser(id=subject, claims=claims, token=token), key
 
     async def _key_for(self, kid: str | None, algorithm: str) -> jwt.PyJWK:
-        if time.monotonic() - self._loaded_at > KEYS_MAX_AGE_SECONDS:
+        if not self._keys:
             await self._refresh()
         key = self._match(kid, algorithm)
         if key is None and await self._refresh():
@@ -186,10 +211,24 @@ class JWKSVerifier:
                     f"cannot fetch signing keys from {self.jwks_url}"
                 ) from None
             self._keys = keys
-            self._verified.clear()  # a withdrawn key takes the tokens it signed with it
+            self._forget_tokens_of_withdrawn_keys()
             self._loaded_at = self._attempted_at
             log.info("JWKS loaded", extra={"jwks_url": self.jwks_url, "keys": len(keys)})
             return True
+
+    def _forget_tokens_of_withdrawn_keys(self) -> None:
+        """A key gone from the set (or published anew under its id) takes its tokens with it."""
+        published = {_thumbprint(key) for key in self._keys.values()}
+        for token, (_, _, key) in list(self._verified.items()):
+            if _thumbprint(key) not in published:
+                del self._verified[token]
+
+
+def _thumbprint(key: jwt.PyJWK) -> bytes:
+    """The public key itself, whatever its id."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return key.key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
 
 def _parse_keys(document: Any) -> dict[str | None, jwt.PyJWK]:

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     better_auth_url: AnyHttpUrl = AnyHttpUrl("http://localhost:3000")
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+    # Seconds between two fetches of the JWKS: a key withdrawn from it stops being accepted,
+    # with every token it signed, within this time.
+    jwks_refresh_seconds: float = Field(default=300.0, gt=0, le=86400)
 
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["http://localhost:3000"]

@@ -51,6 +51,7 @@ class IdentityProvider:
             SigningKey("ES256"),
         ]
         self.jwks_requests = 0
+        self._served = threading.Condition()
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -58,7 +59,9 @@ class IdentityProvider:
                 if self.path != "/api/auth/jwks":
                     self.send_error(404)
                     return
-                provider.jwks_requests += 1
+                with provider._served:
+                    provider.jwks_requests += 1
+                    provider._served.notify_all()
                 body = json.dumps({"keys": [k.public_jwk() for k in provider.keys]}).encode()
                 self.send_response(200)
                 self.send_header("content-type", "application/json")
@@ -76,6 +79,11 @@ class IdentityProvider:
     def start(self) -> IdentityProvider:
         self._thread.start()
         return self
+
+    def wait_for_jwks_requests(self, count: int, timeout: float) -> bool:
+        """Blocks until the JWKS has been asked for `count` times in all; False on timeout."""
+        with self._served:
+            return self._served.wait_for(lambda: self.jwks_requests >= count, timeout)
 
     def stop(self) -> None:
         self._server.shutdown()
