@@ -5,7 +5,7 @@ import { getMigrations } from "better-auth/db/migration";
 import { nextCookies } from "better-auth/next-js";
 import { jwt } from "better-auth/plugins";
 
-import { readConfig } from "./config";
+import { readConfig, sameOrigin } from "./config";
 import { betterAuthDatabase, dataDir, openDatabase, withMigrationLock, type AuthDatabase } from "./database";
 import { resolveSecret } from "./secret";
 
@@ -21,7 +21,10 @@ function buildOptions(db: AuthDatabase) {
       environment: config.environment,
       dataDir: dataDir(),
     }),
-    trustedOrigins: config.trustedOrigins,
+    // The configured origins, plus the one the request was sent to when its Origin names that
+    // very host: the app works at whatever address it is opened at (a NodePort, a port-forward,
+    // 127.0.0.1 or localhost) while a cross-site request still fails the check.
+    trustedOrigins: (request?: Request) => [...config.trustedOrigins, sameOrigin(request)],
     database: betterAuthDatabase(db),
     emailAndPassword: { enabled: true, minPasswordLength: MIN_PASSWORD_LENGTH, autoSignIn: true },
     session: { cookieCache: { enabled: true, maxAge: 60 } },

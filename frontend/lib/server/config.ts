@@ -7,7 +7,8 @@ import "server-only";
 export interface ServerConfig {
   /** Public URL of this app (Better Auth's base URL); also the default JWT issuer and audience. */
   authUrl: string;
-  /** Origins allowed to call the auth endpoints: BETTER_AUTH_URL plus BETTER_AUTH_TRUSTED_ORIGINS. */
+  /** Origins allowed to call the auth endpoints besides the app's own address (see `sameOrigin`):
+   * BETTER_AUTH_URL plus BETTER_AUTH_TRUSTED_ORIGINS. */
   trustedOrigins: string[];
   jwtIssuer: string;
   jwtAudience: string;
@@ -46,6 +47,26 @@ export function trustedOrigins(authUrl: string, extra: string | undefined): stri
     if (entry && !origins.includes(entry)) origins.push(entry);
   }
   return origins;
+}
+
+/**
+ * The request's own origin when its Origin header names the host the request was sent to
+ * (`Host`): a same-origin request, at whatever address the app was opened at. Null when the
+ * Origin is another site's, absent, or not http(s). A browser cannot forge either header, so
+ * this admits exactly the pages served from this host. A reverse proxy that rewrites `Host`
+ * makes every request look cross-site; BETTER_AUTH_TRUSTED_ORIGINS then names the public origin.
+ */
+export function sameOrigin(request: Request | undefined): string | null {
+  const origin = request?.headers.get("origin");
+  const host = request?.headers.get("host");
+  if (!origin || !host) return null;
+  try {
+    const url = new URL(origin);
+    if (url.protocol !== "http:" && url.protocol !== "https:") return null;
+    return url.host === new URL(`${url.protocol}//${host}`).host ? url.origin : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { postgresUrl, readConfig, trustedOrigins } from "@/lib/server/config";
+import { postgresUrl, readConfig, sameOrigin, trustedOrigins } from "@/lib/server/config";
 
 describe("readConfig", () => {
   it("defaults to localhost and derives issuer and audience from BETTER_AUTH_URL", () => {
@@ -45,5 +45,27 @@ describe("postgresUrl", () => {
 
   it("rejects other databases with a message that says what to do", () => {
     expect(() => postgresUrl("sqlite:///todo.db")).toThrow(/must be a PostgreSQL URL.*Unset it/);
+  });
+});
+
+describe("sameOrigin", () => {
+  const request = (headers: Record<string, string>) => new Request("http://internal:3000/api/auth/sign-up/email", { method: "POST", headers });
+
+  it("trusts a page served from the host the request went to, at any address", () => {
+    expect(sameOrigin(request({ origin: "http://192.168.49.2:30300", host: "192.168.49.2:30300" }))).toBe("http://192.168.49.2:30300");
+    expect(sameOrigin(request({ origin: "http://localhost:8080", host: "localhost:8080" }))).toBe("http://localhost:8080");
+    expect(sameOrigin(request({ origin: "https://todo.example.com", host: "TODO.example.com" }))).toBe("https://todo.example.com");
+    expect(sameOrigin(request({ origin: "http://[::1]:3000", host: "[::1]:3000" }))).toBe("http://[::1]:3000");
+  });
+
+  it("refuses another site, another port, and anything without both headers", () => {
+    expect(sameOrigin(request({ origin: "http://evil.example", host: "192.168.49.2:30300" }))).toBeNull();
+    expect(sameOrigin(request({ origin: "http://192.168.49.2:30301", host: "192.168.49.2:30300" }))).toBeNull();
+    expect(sameOrigin(request({ origin: "http://192.168.49.2.evil.example:30300", host: "192.168.49.2:30300" }))).toBeNull();
+    expect(sameOrigin(request({ origin: "null", host: "localhost:3000" }))).toBeNull();
+    expect(sameOrigin(request({ origin: "file://localhost", host: "localhost" }))).toBeNull();
+    expect(sameOrigin(request({ host: "localhost:3000" }))).toBeNull();
+    expect(sameOrigin(request({ origin: "http://localhost:3000", host: "evil/x" }))).toBeNull();
+    expect(sameOrigin(undefined)).toBeNull();
   });
 });

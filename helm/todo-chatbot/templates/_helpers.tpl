@@ -258,7 +258,7 @@ that renders pods includes this, so `helm template`, `helm install` and `helm li
 {{- $problems = append $problems (printf "secrets.betterAuthSecret is required in %s (app.environment=%s): pass --set secrets.betterAuthSecret=\"$(openssl rand -base64 32)\", or name a Secret holding BETTER_AUTH_SECRET in existingSecret" $env $env) }}
 {{- end }}
 {{- if not $v.app.publicUrl }}
-{{- $problems = append $problems "app.publicUrl is required: the URL users open (e.g. https://todo.example.com); Better Auth rejects requests from any other origin" }}
+{{- $problems = append $problems "app.publicUrl is required: the URL users open (e.g. https://todo.example.com); it is the tokens' issuer and audience and makes cookies Secure when https" }}
 {{- end }}
 {{- if and $v.ingress.enabled $v.app.publicUrl }}
 {{- $url := urlParse $v.app.publicUrl }}
