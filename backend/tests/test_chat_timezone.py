@@ -20,7 +20,7 @@ from src.chat.deps import get_model
 from tests.agent.standins import NOW, fixed_clock
 from tests.chatkit.test_chatkit import assistant_text, user_input
 from tests.conftest import User, script
-from tests.support.tasks_api import list_tasks
+from tests.support.tasks_api import create_task, list_tasks
 from tests.support.ui_stream import read_ui_stream
 
 LOS_ANGELES = "America/Los_Angeles"
@@ -98,6 +98,27 @@ async def test_due_tomorrow_in_tokyo_is_tomorrow_on_the_card_too(
     card = moment(tool["output"]["due_at"]).astimezone(ZoneInfo(TOKYO))
     assert card.date() == tokyo_now.date() + timedelta(days=1)
     assert (card.hour, card.minute) == (9, 0)
+
+
+async def test_moving_the_dentist_thing_to_friday_afternoon_with_a_reminder(
+    client: httpx.AsyncClient, user: User
+) -> None:
+    """The request from a user in Los Angeles: the task moves to Friday 3pm there, and the one
+    reply says the reminder can't be set, after a single lookup that found the task."""
+    dentist = await create_task(client, user, title="Dentist appointment")
+    body = await reply(
+        client,
+        user,
+        "could you move the dentist thing to friday afternoon and remind me an hour before?",
+        LOS_ANGELES,
+    )
+    assert body["response"] == (
+        "Moved 'Dentist appointment' to Friday at 3pm. I can't set reminders, so nothing will "
+        "notify you; the due date shows in your list."
+    )
+    assert [call["name"] for call in body["tool_calls"]] == ["list_tasks", "update_task"]
+    [task] = await list_tasks(client, user)
+    assert (task["id"], task["due_at"]) == (dentist["id"], "2026-11-27T23:00:00Z")
 
 
 async def test_chatkit_reads_the_zone_too(client: httpx.AsyncClient, user: User) -> None:

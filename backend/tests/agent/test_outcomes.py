@@ -183,7 +183,7 @@ async def test_another_users_task_is_out_of_reach(
 
     number = task["number"]
     assert by_number.reply == f"I couldn't delete task {number}: Task #{number} not found."
-    assert by_words.reply.startswith("I couldn't find a pending task matching 'private thing'.")
+    assert by_words.reply.startswith("I couldn't find a pending task matching 'private'.")
     [still] = await tasks_of(client, user)
     assert (still["id"], still["completed"]) == (task["id"], False)
 

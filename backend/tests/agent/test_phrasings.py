@@ -21,6 +21,7 @@ from src.agent.provider import build_model
 
 from .standins import NOW, ModelSettings, RunTurn, TaskStore, at, fixed_clock
 
+NO_REMINDERS = "I can't set reminders, so nothing will notify you; the due date shows in your list."
 END_OF_TODAY = "2026-11-24T23:59:59+00:00"
 START_OF_TODAY = "2026-11-24T00:00:00+00:00"
 A_WEEK_ON = "2026-12-01T00:00:00+00:00"
@@ -39,7 +40,8 @@ PHRASINGS: list[tuple[str, list[Call], str]] = [
      [("add_task", {"title": "Buy milk", "priority": "high", "tags": ["home"], "due_at": at(1)})],
      "Added 'Buy milk' — due tomorrow, high priority, #home."),
     ("remind me to call mom next friday",
-     [("add_task", {"title": "Call mom", "due_at": at(3)})], "Added 'Call mom' — due Friday."),
+     [("add_task", {"title": "Call mom", "due_at": at(3)})],
+     f"Added 'Call mom' — due Friday. {NO_REMINDERS}"),
     ("Add pay rent tomorrow high priority",
      [("add_task", {"title": "Pay rent", "priority": "high", "due_at": at(1)})],
      "Added 'Pay rent' — due tomorrow, high priority."),
@@ -176,6 +178,36 @@ PHRASINGS: list[tuple[str, list[Call], str]] = [
      "Removed #home from 'Buy milk'. Its tags: none."),
     ("tag task 42 as work", [("list_tasks", {"status": "all"})], "I couldn't find task 42."),
     ("add eggs to the shopping list", [("add_task", {"title": "Eggs"})], "Added 'Eggs'."),
+    ("mark the milk thing as done", [find("milk"), ("complete_task", {"number": 1})],
+     "Marked 'Buy milk' as done."),
+    ("delete the bread stuff", [find("bread"), ("delete_task", {"number": 5})],
+     "Deleted 'Buy bread'."),
+    ("move the dentist visit to friday", [find("dentist visit"), find("dentist")],
+     "No task matches 'dentist visit', but 1 task matches 'dentist' — which one do you mean?\n"
+     "- #2 Dentist appointment — due Friday at 2pm\nReply with its number, e.g. “task 2”."),
+    # Reminders: the rest is done, and the reply says once that there are no reminders.
+    ("could you move the dentist thing to friday afternoon and remind me an hour before?",
+     [find("dentist"), ("update_task", {"number": 2, "due_at": at(3, 15)})],
+     f"Moved 'Dentist appointment' to Friday at 3pm. {NO_REMINDERS}"),
+    ("can you push the dentist stuff to next monday morning, and set a reminder",
+     [find("dentist"), ("update_task", {"number": 2, "due_at": at(6)})],
+     f"Moved 'Dentist appointment' to Monday. {NO_REMINDERS}"),
+    ("change the dentist appointment to friday afternoon and notify me an hour before",
+     [find("dentist appointment"), ("update_task", {"number": 2, "due_at": at(3, 15)})],
+     f"Moved 'Dentist appointment' to Friday at 3pm. {NO_REMINDERS}"),
+    ("reschedule task 3 to friday 5pm, ping me the day before",
+     [("update_task", {"number": 3, "due_at": at(3, 17)})],
+     f"Moved 'Pay rent' to Friday at 5pm. {NO_REMINDERS}"),
+    ("add dentist friday at 3pm and remind me an hour before",
+     [("add_task", {"title": "Dentist", "due_at": at(3, 15)})],
+     f"Added 'Dentist' — due Friday at 3pm. {NO_REMINDERS}"),
+    ("set a reminder to call mom at 5pm",
+     [("add_task", {"title": "Call mom", "due_at": at(0, 17)})],
+     f"Added 'Call mom' — due today at 5pm. {NO_REMINDERS}"),
+    ("remind me an hour before the dentist", [],
+     "I can't set reminders, so nothing will notify you, but I can give a task a due date"),
+    ("set a reminder for the dentist appointment", [],
+     "I can't set reminders, so nothing will notify you, but I can give a task a due date"),
     ("delete all my tasks", [], "I change one task at a time"),
     ("mark all as done", [], "say “clear completed tasks”"),
     # Talking
@@ -197,6 +229,32 @@ async def test_phrasing(run_turn: RunTurn, message: str, calls: list[Call], repl
     turn = await run_turn(message)
     assert turn.calls == calls
     assert reply in turn.reply
+
+
+@pytest.mark.parametrize(
+    "message", [phrase for phrase, _, reply in PHRASINGS if "I can't set reminders" in reply]
+)
+async def test_a_reminder_is_declined_once_and_nothing_contradicts_it(
+    run_turn: RunTurn, message: str
+) -> None:
+    turn = await run_turn(message)
+    assert turn.reply.count("I can't set reminders") == 1
+    assert "couldn't" not in turn.reply and "didn't understand" not in turn.reply
+
+
+async def test_the_answer_to_which_one_finishes_the_request_and_declines_the_reminder(
+    run_turn: RunTurn, store: TaskStore
+) -> None:
+    asked = "move the dentist visit to friday afternoon and remind me an hour before"
+    first = await run_turn(asked)
+    assert "which one do you mean?" in first.reply and "reminders" not in first.reply
+    history = [{"role": "user", "content": asked}, {"role": "assistant", "content": first.reply}]
+
+    second = await run_turn("task 2", history)
+
+    assert second.calls == [("update_task", {"number": 2, "due_at": at(3, 15)})]
+    assert second.reply == f"Moved 'Dentist appointment' to Friday at 3pm. {NO_REMINDERS}"
+    assert store.get(2)["due_at"] == at(3, 15)
 
 
 async def test_answer_to_which_one_picks_the_offered_task(

@@ -1,4 +1,5 @@
-"""The task list as a user's client reads it, for tests that check what a turn left behind."""
+"""The task list as a user's client reads and fills it, for tests that set up tasks through the
+API or check what a turn left behind."""
 
 from typing import Any
 
@@ -11,3 +12,9 @@ async def list_tasks(client: httpx.AsyncClient, user: User, **params: str) -> li
     response = await client.get(user.url("/tasks"), params=params, headers=user.headers)
     assert response.status_code == 200, response.text
     return response.json()["items"]
+
+
+async def create_task(client: httpx.AsyncClient, user: User, **fields: Any) -> dict[str, Any]:
+    response = await client.post(user.url("/tasks"), json=fields, headers=user.headers)
+    assert response.status_code == 201, response.text
+    return response.json()

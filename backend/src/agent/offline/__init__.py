@@ -12,8 +12,11 @@ It runs in the real agent loop and calls the same MCP tools a real model would. 
   "reopen call mom", "add a note to buy milk: oat milk", "tag buy milk with #errands",
   "untag task 1 #home"; and "clear completed tasks";
 - "hi", "help", "thanks". Anything else gets an explanation and example phrasings.
-A task named by words is looked up with list_tasks first; several matches get a "which one?"
+A task named by words ("the dentist thing": "thing", "stuff" and "task" are dropped) is looked up
+with list_tasks first; several matches, or only some of the words matching, get a "which one?"
 question that "the second one" or "task 12" answers in the next message.
+No tool sets reminders: "… and remind me an hour before" does the rest of the request and the reply
+says so once; a request that is only a reminder gets that sentence alone.
 """
 
 from .dates import Clock, utc_now

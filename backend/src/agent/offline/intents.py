@@ -27,7 +27,7 @@ from .dates import (
 
 Kind = Literal[
     "add", "list", "complete", "reopen", "delete", "update", "tag", "clear_completed",
-    "greet", "help", "thanks", "unknown",
+    "greet", "help", "thanks", "reminder", "unknown",
 ]  # fmt: skip
 
 
@@ -39,6 +39,7 @@ class TaskRef:
     number: int | None = None
     position: int | None = None  # 0 the first, 1 the second, …; -1 the last
     words: str | None = None
+    said: str | None = None  # the words as said, before "thing"/"stuff" was dropped
     every: bool = False  # "all of them": changes are made one task at a time
 
 
@@ -51,6 +52,9 @@ class Intent:
     # Words for replies: what a list shows ("high priority tasks due this week"), or a caveat.
     scope: str = ""
     note: str = ""
+    # The request also asked to be reminded ("… and remind me an hour before"), which no tool
+    # can do: the reply says so.
+    reminder: bool = False
 
 
 _PRIORITY_WORDS = {"low": "low", "medium": "medium", "normal": "medium", "high": "high"}
@@ -80,16 +84,67 @@ _EVERY_TASK = re.compile(
     rf"(?: ?{_TASK_NOUN})?",
     re.IGNORECASE,
 )
-_FILLER_END = re.compile(r"\s+(?:task|todo|to-do|item|one|reminder)$", re.IGNORECASE)
+# "the dentist thing", "the tax stuff": words that point at a task without being in its title.
+_FILLER_END = re.compile(
+    r"\s+(?:task|todo|to-do|item|one|reminder|thing|things|thingy|stuff)$", re.IGNORECASE
+)
+
+_NOTIFY_ME = r"(?:remind|notify|ping|alert|nudge|warn) me\b"
+_ALARM = r"(?:reminder|alarm|alert|notification)s?\b"
+# "add an alert banner" is a task: only "add a reminder" asks for one.
+_SET_ALARM = (
+    rf"(?:(?:set(?: up)?|create|schedule|give me)(?: me)? (?:an? )?{_ALARM}"
+    r"|(?:add|make|put)(?: me)? (?:an? )?reminders?\b)"
+)
+_OFFSET = (
+    r"\b(?:(?:\d+|an?|one|two|three|four|five|ten|fifteen|twenty|thirty|forty-five|few|couple of)"
+    r" (?:minutes?|mins?|hours?|hrs?|days?|weeks?)|(?:the )?(?:day|night|morning|evening|week))"
+    r" (?:before|ahead|earlier|prior)\b|\b(?:beforehand|in advance|ahead of time)\b"
+)
+# A request to be reminded, after the part the tools can do: "…, and remind me an hour before",
+# "… and set a reminder", "… with a reminder the day before".
+_REMINDER_CLAUSE = re.compile(
+    rf"(?:\s*[,;]\s*(?:(?:and|then|also|plus) )?|\s+(?:and|then|also|plus) )"
+    rf"(?:please )?(?:{_NOTIFY_ME}|{_SET_ALARM}|with (?:an? )?{_ALARM}).*$"
+    rf"|\s+(?:{_NOTIFY_ME}|with (?:an? )?{_ALARM}).*$",
+    re.IGNORECASE,
+)
+# Only a reminder: "remind me an hour before the dentist", "set a reminder for the dentist".
+_REMINDER_ONLY = re.compile(
+    rf"{_NOTIFY_ME}.*(?:{_OFFSET}).*|{_SET_ALARM}(?! (?:(?:for|on) .+ )?to ).*", re.IGNORECASE
+)
+# "set a reminder to call mom at 5pm" is a task to call mom at 5pm.
+_SET_ALARM_TO = re.compile(rf"{_SET_ALARM} (?:(?:for|on) (?P<when>.+?) )?to (?P<rest>.+)",
+                           re.IGNORECASE)  # fmt: skip
 
 
 def parse_request(text: str, now: datetime) -> Intent:
     message = _normalize(text)
+    if _REMINDER_ONLY.fullmatch(message):
+        return Intent("reminder")
+    message, reminder = _without_reminder(message)
+    intent = Intent("unknown")
     for parser in _PARSERS:
-        intent = parser(message, now)
-        if intent is not None:
-            return intent
-    return Intent("unknown")
+        parsed = parser(message, now)
+        if parsed is not None:
+            intent = parsed
+            break
+    intent.reminder = reminder
+    return intent
+
+
+def _without_reminder(message: str) -> tuple[str, bool]:
+    """The request without its ask to be reminded, and whether there was one."""
+    alarm_to = _SET_ALARM_TO.fullmatch(message)
+    if alarm_to:
+        when = f" {alarm_to['when']}" if alarm_to["when"] else ""
+        return f"remind me to {alarm_to['rest']}{when}", True
+    if re.match(rf"{_NOTIFY_ME}", message, re.IGNORECASE):
+        return message, True  # "remind me to call mom friday": a task, and no reminder
+    clause = _REMINDER_CLAUSE.search(message)
+    if clause is None:
+        return message, False
+    return message[: clause.start()].strip(), True
 
 
 def parse_ref(text: str) -> TaskRef | None:
@@ -106,12 +161,15 @@ def parse_ref(text: str) -> TaskRef | None:
     ordinal = _ORDINAL.fullmatch(text)
     if ordinal:
         return TaskRef(position=ORDINALS[re.sub(r"\s+", " ", ordinal["ordinal"].lower())])
-    words = text
+    said = text
     for _ in range(3):
-        words = _FILLER_START.sub("", words)
-    words = _FILLER_END.sub("", words).strip().strip("\"'“”‘’").strip()
-    words = re.sub(r"^(?:called|named|titled)\s+", "", words, flags=re.IGNORECASE).strip()
-    return TaskRef(words=words) if words else None
+        said = _FILLER_START.sub("", said)
+    said = re.sub(r"^(?:called|named|titled)\s+", "", said, flags=re.IGNORECASE).strip()
+    words = said
+    for _ in range(2):
+        words = _FILLER_END.sub("", words)
+    words = words.strip().strip("\"'“”‘’").strip()
+    return TaskRef(words=words, said=said) if words else None
 
 
 _POLITE_START = re.compile(

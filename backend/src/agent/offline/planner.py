@@ -29,6 +29,7 @@ class Step:
     calls: list[ToolCall] = field(default_factory=list)
     reply: str | None = None
     dated: bool = False  # the reply gives a date or a time
+    question: bool = False  # the reply asks which task was meant; the answer finishes the turn
 
 
 def _say(text: str, *, dated: bool = False) -> Step:
@@ -59,7 +60,19 @@ def next_step(transcript: Transcript, now: datetime, visible: Sequence[int] | No
     """The next step of the turn. `visible`: the task numbers the user's list shows, in order
     (what "the first task" counts over); None when the request did not say."""
     intent = understand(transcript, now)
+    step = _step(intent, transcript, now, visible)
+    if intent.reminder and step.reply is not None and not step.question:
+        # Said once, in the reply that ends the request (not in a "which one?" question).
+        step.reply = replies.with_no_reminders(step.reply)
+    return step
+
+
+def _step(
+    intent: Intent, transcript: Transcript, now: datetime, visible: Sequence[int] | None
+) -> Step:
     exchanges = transcript.exchanges
+    if intent.kind == "reminder":
+        return _say(replies.no_reminders_only())
     if intent.kind == "greet":
         return _say(replies.greeting())
     if intent.kind == "help":
@@ -170,7 +183,7 @@ def _on_task(
         # By words it must be found first; to tag, its current tags are needed too
         # (update_task replaces them all).
         found = (
-            _find(ref.words or "", wanted, lookups, now)
+            _find(ref, wanted, lookups, now)
             if ref.number is None
             else _find_by_number(ref.number, lookups)
         )
@@ -222,10 +235,11 @@ def _find_by_number(number: int, lookups: list[Exchange]) -> Mapping[str, Any] |
 
 
 def _find(
-    words: str, wanted: str | None, lookups: list[Exchange], now: datetime
+    ref: TaskRef, wanted: str | None, lookups: list[Exchange], now: datetime
 ) -> Mapping[str, Any] | Step:
-    """The one task `words` names: search by the phrase, then by its longest word if the
-    phrase matched nothing; ask which one when several fit."""
+    """The one task `ref` names by words: search by the phrase, then by its longest word if the
+    phrase matched nothing; ask which one when several fit, or when only that word fits."""
+    words = ref.words or ""
     if not lookups:
         return _call("list_tasks", q=words, status="all")
     last = lookups[-1]
@@ -237,14 +251,19 @@ def _find(
         longest = max(significant, key=len)
         if longest != words.lower():
             return _call("list_tasks", q=longest, status="all")
+    partial = False
     if len(lookups) > 1:
-        tasks = [t for t in tasks if all(w in _haystack(t) for w in significant)]
+        whole = [t for t in tasks if all(w in _haystack(t) for w in significant)]
+        # Tasks holding only the longest word may still be the one meant: offer them.
+        partial = not whole
+        tasks = whole or tasks
 
-    exact = [t for t in tasks if str(t.get("title", "")).lower() == words.lower()]
+    said = {words.lower(), (ref.said or words).lower()}
+    exact = [t for t in tasks if str(t.get("title", "")).lower() in said]
     pool = exact or tasks
     if wanted is not None:
         fitting = [t for t in pool if bool(t.get("completed")) == (wanted == "completed")]
-        if not fitting and len(pool) == 1:
+        if not fitting and len(pool) == 1 and not partial:
             return _say(replies.already(pool[0], "done" if wanted == "pending" else "pending"))
         pool = fitting
     elif len(pool) > 1:
@@ -252,9 +271,16 @@ def _find(
         pool = pending if len(pending) == 1 else pool
     if not pool:
         return _say(replies.no_match(words, wanted or "any"))
+    if partial:
+        closest = str(last.arguments.get("q") or "")
+        return _ask(replies.closest(pool, words, closest, now), pool)
     if len(pool) > 1:
-        return _say(replies.which_one(pool, words, now), dated=_due(*pool[: replies.MAX_LISTED]))
+        return _ask(replies.which_one(pool, words, now), pool)
     return pool[0]
+
+
+def _ask(question: str, offered: Sequence[Mapping[str, Any]]) -> Step:
+    return Step(reply=question, dated=_due(*offered[: replies.MAX_LISTED]), question=True)
 
 
 def _clear_completed(exchanges: list[Exchange]) -> Step:

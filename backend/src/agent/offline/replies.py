@@ -44,8 +44,12 @@ def help_text() -> str:
 
 def in_utc(reply: str) -> str:
     """A reply with dates, when the user's time zone is not known."""
-    note = "(Dates and times are in UTC: your time zone wasn't sent.)"
-    return f"{reply}\n{note}" if "\n" in reply else f"{reply} {note}"
+    return _then(reply, "(Dates and times are in UTC: your time zone wasn't sent.)")
+
+
+def _then(reply: str, sentence: str) -> str:
+    """`sentence` after `reply`: on its own line after a list, else after a space."""
+    return f"{reply}\n{sentence}" if "\n" in reply else f"{reply} {sentence}"
 
 
 def thanks() -> str:
@@ -182,11 +186,34 @@ def _line(task: Mapping[str, Any], now: datetime) -> str:
 
 
 def which_one(tasks: Sequence[Mapping[str, Any]], words: str, now: datetime) -> str:
-    lines = [f"{len(tasks)} tasks match '{words}' — which one do you mean?"]
-    lines += [_line(task, now) for task in tasks[:MAX_LISTED]]
-    first = tasks[0].get("number")
-    lines.append(f"Reply with its number, e.g. “task {first}”.")
+    return _which(f"{len(tasks)} tasks match '{words}'", tasks, now)
+
+
+def closest(tasks: Sequence[Mapping[str, Any]], words: str, word: str, now: datetime) -> str:
+    """No task holds every word of `words`; these hold `word`, the longest of them."""
+    count = f"{len(tasks)} task{' matches' if len(tasks) == 1 else 's match'}"
+    return _which(f"No task matches '{words}', but {count} '{word}'", tasks, now)
+
+
+def _which(heading: str, tasks: Sequence[Mapping[str, Any]], now: datetime) -> str:
+    lines = [f"{heading} — which one do you mean?", *(_line(t, now) for t in tasks[:MAX_LISTED])]
+    lines.append(f"Reply with its number, e.g. “task {tasks[0].get('number')}”.")
     return "\n".join(lines)
+
+
+NO_REMINDERS = "I can't set reminders, so nothing will notify you; the due date shows in your list."
+
+
+def with_no_reminders(reply: str) -> str:
+    """A reply to a request that also asked to be reminded."""
+    return _then(reply, NO_REMINDERS)
+
+
+def no_reminders_only() -> str:
+    return (
+        "I can't set reminders, so nothing will notify you, but I can give a task a due date "
+        "that shows in your list: try “move buy milk to friday at 3pm”."
+    )
 
 
 def no_match(words: str, wanted: str) -> str:
