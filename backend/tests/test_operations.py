@@ -137,12 +137,12 @@ async def test_logs_are_json_with_request_ids_and_no_secrets(
     access = [line for line in lines if line["logger"] == "todo.access"]
     assert any(
         line["request_id"] == "req-test-42"
-        and line["path"] == user.url("/chat")
+        and line["path"] == "/api/{user_id}/chat"
         and line["status"] == 200
         and line["method"] == "POST"
         for line in access
     )
     assert not any(line["path"] == "/health" for line in access)
     output = stream.getvalue()
-    for secret in (user.token, "surprise party", "Your plan is safe", "hidden title"):
+    for secret in (user.token, "surprise party", "Your plan is safe", "hidden title", user.id):
         assert secret not in output

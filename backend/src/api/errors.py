@@ -12,7 +12,8 @@ from sqlalchemy import exc as sa_exc
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from src.auth.jwks import SigningKeysUnavailable
-from src.db.errors import DATABASE_UNAVAILABLE, is_database_outage
+from src.core.logging import route_of
+from src.db.errors import DATABASE_UNAVAILABLE, describe_failure, is_database_outage
 from src.services.conversations import ConversationNotFound
 from src.services.tasks import TaskNotFound
 
@@ -65,22 +66,25 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     async def _database(request: Request, exc: Exception) -> JSONResponse:
-        return error_response(exc, path=request.url.path)
+        return error_response(exc, scope=request.scope)
 
     for error_type in (sa_exc.SQLAlchemyError, OSError):
         app.add_exception_handler(error_type, _database)
 
 
-def error_response(exc: Exception, *, path: str) -> JSONResponse:
-    """503 for a database outage, else a 500 that says nothing of the failure; logged."""
+def error_response(exc: Exception, *, scope: Scope) -> JSONResponse:
+    """503 for a database outage, else a 500 that says nothing of the failure; logged without
+    user data (src/core/logging.py)."""
     if is_database_outage(exc):
-        log.warning("database unavailable", extra={"error": type(exc).__name__})
+        log.warning("database unavailable", extra=describe_failure(exc))
         return JSONResponse(
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
             content={"detail": DATABASE_UNAVAILABLE},
             headers={"Retry-After": "2"},
         )
-    log.error("unhandled error", exc_info=exc, extra={"path": path})
+    log.error(
+        "unhandled error", exc_info=exc, extra={"path": route_of(scope), **describe_failure(exc)}
+    )
     return JSONResponse(
         status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
         content={"detail": "internal server error"},
@@ -110,6 +114,6 @@ class ErrorsEndHere:
         try:
             await self.app(scope, receive, send_tracked)
         except Exception as exc:
-            response = error_response(exc, path=scope["path"])
+            response = error_response(exc, scope=scope)
             if not started:  # else the response is under way and ends where it is
                 await response(scope, receive, send)

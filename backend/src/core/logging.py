@@ -1,4 +1,10 @@
-"""JSON log lines carrying the request id; the access log is ours, not uvicorn's."""
+"""JSON log lines carrying the request id; the access log is ours, not uvicorn's.
+
+User content is never logged. An exception's traceback is logged with every exception's class,
+but the message only of those that cannot carry data: a database error's message quotes the
+statement's values ("Failing row contains (…)", a duplicate key, the bound parameters) and a
+validation error's quotes its input, so theirs are left out.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,11 @@ import logging
 import re
 import sys
 import time
+import traceback
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +34,8 @@ _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {
 }
 
 _PROBE_PATHS = frozenset({"/health", "/ready"})
+# Modules whose exceptions quote the data they were handed.
+_DATA_CARRYING = ("sqlalchemy", "asyncpg", "aiosqlite", "sqlite3", "pydantic", "pydantic_core")
 
 logger = logging.getLogger("todo.access")
 
@@ -48,6 +58,52 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
 
+    def formatException(self, ei: Any) -> str:  # noqa: N802  (logging's name)
+        return format_exception_without_data(ei[1]) if ei[1] is not None else ""
+
+
+_CAUSE = "The above exception was the direct cause of the following exception:"
+_CONTEXT = "During handling of the above exception, another exception occurred:"
+
+
+def format_exception_without_data(exc: BaseException) -> str:
+    """The traceback of `exc` and the exceptions that led to it, as Python prints it, less the
+    messages of exceptions from modules that quote data in theirs."""
+    chain: list[tuple[BaseException, str]] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    link = ""
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append((current, link))
+        if current.__cause__ is not None:
+            current, link = current.__cause__, _CAUSE
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, link = current.__context__, _CONTEXT
+        else:
+            current = None
+    parts: list[str] = []
+    for error, link_to_next in reversed(chain):
+        parts.append("Traceback (most recent call last):\n")
+        parts.extend(traceback.format_tb(error.__traceback__))
+        parts.append(_headline(error) + "\n")
+        if link_to_next:
+            parts.append(f"\n{link_to_next}\n\n")
+    return "".join(parts).rstrip("\n")
+
+
+def _headline(error: BaseException) -> str:
+    kind = type(error)
+    name = (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
+    if kind.__module__.split(".")[0] in _DATA_CARRYING:
+        return f"{name} (message withheld: it may quote user data)"
+    message = str(error)
+    return f"{name}: {message}" if message else name
+
 
 def configure_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stdout)
@@ -65,6 +121,11 @@ def configure_logging(level: str) -> None:
     # Client libraries log request URLs and payload details at INFO/DEBUG.
     for noisy in ("httpx", "httpx2", "httpcore", "mcp", "openai", "openai.agents"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def route_of(scope: Scope) -> str:
+    """The matched route's template (`/api/{user_id}/tasks`), which names no user; else the path."""
+    return getattr(scope.get("route"), "path", None) or scope["path"]
 
 
 class RequestContextMiddleware:
@@ -102,13 +163,13 @@ class RequestContextMiddleware:
         finally:
             # Probes hit these every few seconds: only their failures are worth a line at INFO.
             quiet = scope["path"] in _PROBE_PATHS and status < 400
-            # Paths carry only ids; query strings may carry search text, so they are left out.
+            # Query strings may carry search text, so they are left out.
             logger.log(
                 logging.DEBUG if quiet else logging.INFO,
                 "request",
                 extra={
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": route_of(scope),
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 },

@@ -24,7 +24,7 @@ def create_engine(db: DatabaseConnection, *, timeout: float = DATABASE_TIMEOUT) 
         path = make_url(db.url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(db.url, connect_args={"timeout": 15})
+        engine = create_async_engine(db.url, connect_args={"timeout": 15}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     milliseconds = str(int(timeout * 1000))
@@ -50,6 +50,8 @@ def create_engine(db: DatabaseConnection, *, timeout: float = DATABASE_TIMEOUT) 
         max_overflow=0,
         pool_timeout=timeout,
         pool_recycle=1800,
+        # A statement's values are user data: its errors must not quote them.
+        hide_parameters=True,
     )
     event.listen(engine.sync_engine, "connect", _tcp_keepalive)
     event.listen(engine.sync_engine, "checkout", _discard_closed_connection)

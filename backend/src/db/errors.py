@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import exc as sa_exc
 
 DATABASE_UNAVAILABLE = "database unavailable, try again shortly"
@@ -34,3 +36,35 @@ def is_database_outage(exc: BaseException) -> bool:
     return isinstance(exc, _CONNECTION_ERRORS) or (
         isinstance(exc, OSError) and exc.errno is not None
     )
+
+
+_TARGET = {
+    "SELECT": re.compile(r"\bFROM\s+([\w.\"]+)", re.IGNORECASE),
+    "INSERT": re.compile(r"^\s*INSERT\s+INTO\s+([\w.\"]+)", re.IGNORECASE),
+    "UPDATE": re.compile(r"^\s*UPDATE\s+([\w.\"]+)", re.IGNORECASE),
+    "DELETE": re.compile(r"^\s*DELETE\s+FROM\s+([\w.\"]+)", re.IGNORECASE),
+}
+
+
+def describe_failure(exc: BaseException) -> dict[str, str]:
+    """What may be logged of a failure: its class, and for a database error the driver's class,
+    the SQLSTATE and the statement's name (`INSERT task`), none of which carry user data."""
+    fields = {"error": type(exc).__name__}
+    if isinstance(exc, sa_exc.StatementError):
+        if exc.orig is not None:
+            driver_error = exc.orig.__cause__ or exc.orig
+            fields["driver_error"] = type(driver_error).__name__
+            state = getattr(exc.orig, "sqlstate", None)
+            if isinstance(state, str):
+                fields["sqlstate"] = state
+        if exc.statement:
+            fields["statement"] = statement_name(exc.statement)
+    return fields
+
+
+def statement_name(sql: str) -> str:
+    """`INSERT task`, `SELECT task`: the kind of statement and the table it names first."""
+    verb = sql.split(None, 1)[0].upper() if sql.strip() else "?"
+    pattern = _TARGET.get(verb)
+    found = pattern.search(sql) if pattern is not None else None
+    return f"{verb} {found.group(1).strip(chr(34))}" if found else verb
