@@ -19,6 +19,7 @@ from src.mcp import client as mcp_client
 from src.services import tasks as task_service
 from tests.conftest import ChatClient, User, make_settings, running_app, script
 from tests.support.auth import IdentityProvider
+from tests.support.tasks_api import create_task, list_tasks, task_page
 from tests.support.ui_stream import read_ui_stream
 
 
@@ -58,8 +59,8 @@ async def test_chat_adds_a_task_through_mcp(
     assert call["result"]["status"] == "created"
     assert call["result"]["title"] == "Buy milk"
 
-    tasks = (await client.get(user.url("/tasks"), headers=user.headers)).json()
-    assert [(t["id"], t["title"], t["priority"]) for t in tasks["items"]] == [
+    tasks = await list_tasks(client, user)
+    assert [(t["id"], t["title"], t["priority"]) for t in tasks] == [
         (call["result"]["task_id"], "Buy milk", "high")
     ]
 
@@ -96,9 +97,7 @@ async def test_conversation_history_reaches_the_model(
 async def test_chat_cannot_touch_another_users_tasks(
     app: FastAPI, client: httpx.AsyncClient, chat: ChatClient, user: User, other_user: User
 ) -> None:
-    secret = (
-        await client.post(user.url("/tasks"), json={"title": "A's secret"}, headers=user.headers)
-    ).json()
+    secret = await create_task(client, user, title="A's secret")
     # B's assistant is scripted to go after A's task by id and by claiming A's user_id.
     script(
         app,
@@ -122,7 +121,7 @@ async def test_chat_cannot_touch_another_users_tasks(
 
     after = await client.get(user.url(f"/tasks/{secret['id']}"), headers=user.headers)
     assert after.json() == secret
-    assert (await client.get(user.url("/tasks"), headers=user.headers)).json()["total"] == 1
+    assert (await task_page(client, user))["total"] == 1
 
 
 async def test_another_users_conversation_is_not_found(
@@ -283,7 +282,7 @@ async def test_concurrent_turns_each_act_as_their_own_user(
         assert response.status_code == 200, response.text
     for owner, owned in titles.items():
         person = people[owner]
-        tasks = (await client.get(person.url("/tasks"), headers=person.headers)).json()["items"]
+        tasks = await list_tasks(client, person)
         assert sorted(t["title"].lower() for t in tasks) == sorted(owned)
 
 
@@ -342,7 +341,7 @@ async def test_offline_assistant_drives_the_real_tools(
     added = await chat.reply(user, "add buy milk tomorrow, high priority #home")
     [call] = added["tool_calls"]
     assert call["name"] == "add_task" and call["result"]["status"] == "created"
-    [task] = (await client.get(user.url("/tasks"), headers=user.headers)).json()["items"]
+    [task] = await list_tasks(client, user)
     assert (task["title"].lower(), task["priority"], task["tags"]) == ("buy milk", "high", ["home"])
     assert task["due_at"] is not None
 

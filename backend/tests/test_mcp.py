@@ -17,6 +17,7 @@ from tests.conftest import User
 from tests.support.auth import IdentityProvider
 from tests.support.mcp_http import INITIALIZE, MCP_HEADERS
 from tests.support.mcp_in_process import in_process_mcp_server
+from tests.support.tasks_api import list_tasks
 
 
 async def call(app: FastAPI, user: User, tool: str, **arguments: Any) -> tuple[bool, Any]:
@@ -178,7 +179,7 @@ async def test_external_client_acts_as_its_token(
         assert added.structured_content["status"] == "created"
         refused = await mcp.call_tool("list_tasks", {"user_id": other_user.id})
         assert refused.is_error and "user_id does not match" in refused.content[0].text
-    tasks = (await client.get(user.url("/tasks"), headers=user.headers)).json()["items"]
+    tasks = await list_tasks(client, user)
     assert [(t["title"], t["priority"]) for t in tasks] == [("From my IDE", "high")]
 
     async with http_client(app, other_user.token) as mcp:

@@ -19,15 +19,7 @@ from tests.conftest import User, make_settings, new_user, running_app, script
 from tests.support.auth import IdentityProvider
 from tests.support.database import create_database, drop_database, migrate
 from tests.support.mcp_in_process import in_process_mcp_server
-from tests.support.tasks_api import list_tasks
-
-
-async def create(client: httpx.AsyncClient, user: User, title: str, **fields: Any) -> dict:
-    response = await client.post(
-        user.url("/tasks"), json={"title": title, **fields}, headers=user.headers
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
+from tests.support.tasks_api import create_task, list_tasks
 
 
 async def say(client: httpx.AsyncClient, user: User, message: str, **extra: Any) -> dict[str, Any]:
@@ -41,22 +33,22 @@ async def say(client: httpx.AsyncClient, user: User, message: str, **extra: Any)
 async def test_numbers_count_per_user_and_are_never_reused(
     client: httpx.AsyncClient, user: User, other_user: User
 ) -> None:
-    mine = [await create(client, user, title) for title in ("one", "two", "three")]
+    mine = [await create_task(client, user, title=title) for title in ("one", "two", "three")]
     assert [t["number"] for t in mine] == [1, 2, 3]
-    theirs = await create(client, other_user, "their first")
+    theirs = await create_task(client, other_user, title="their first")
     assert theirs["number"] == 1  # their own count, whatever the ids
 
     for task in (mine[2], mine[0]):  # the newest, then the oldest
         deleted = await client.delete(user.url(f"/tasks/{task['id']}"), headers=user.headers)
         assert deleted.status_code == 204
-    assert (await create(client, user, "four"))["number"] == 4
+    assert (await create_task(client, user, title="four"))["number"] == 4
     listed = await list_tasks(client, user, sort="created", order="asc")
     assert [(t["number"], t["title"]) for t in listed] == [(2, "two"), (4, "four")]
     one = await client.get(user.url(f"/tasks/{listed[0]['id']}"), headers=user.headers)
     assert one.json()["number"] == 2
 
     # A recurring task's next occurrence is a new task with the next number.
-    daily = await create(client, user, "water plants", recurrence="daily")
+    daily = await create_task(client, user, title="water plants", recurrence="daily")
     done = await client.patch(user.url(f"/tasks/{daily['id']}/complete"), headers=user.headers)
     assert done.status_code == 200
     pending = await list_tasks(client, user, status="pending", q="water")
@@ -66,11 +58,13 @@ async def test_numbers_count_per_user_and_are_never_reused(
 async def test_tasks_created_at_once_never_share_a_number(
     app: FastAPI, client: httpx.AsyncClient, user: User
 ) -> None:
-    created = await asyncio.gather(*(create(client, user, f"task {n}") for n in range(16)))
+    created = await asyncio.gather(
+        *(create_task(client, user, title=f"task {n}") for n in range(16))
+    )
     # And through MCP, at the same time as the REST creates.
     async with in_process_mcp_server(app, bearer_token=user.token) as mcp:
         more = await asyncio.gather(
-            *(create(client, user, f"rest {n}") for n in range(4)),
+            *(create_task(client, user, title=f"rest {n}") for n in range(4)),
             *(mcp.call_tool("add_task", {"title": f"mcp {n}"}) for n in range(4)),
         )
     numbers = [t["number"] for t in created] + [t["number"] for t in more[:4]]
@@ -120,16 +114,18 @@ async def test_the_migration_numbers_existing_tasks_in_creation_order(
         bobs = await list_tasks(client, bob)
         assert [(t["number"], t["title"]) for t in bobs] == [(1, "Bob only")]
         # The counters carry on from the backfilled numbers.
-        assert (await create(client, alice, "Alice fourth"))["number"] == 4
-        assert (await create(client, bob, "Bob second"))["number"] == 2
+        assert (await create_task(client, alice, title="Alice fourth"))["number"] == 4
+        assert (await create_task(client, bob, title="Bob second"))["number"] == 2
 
 
 async def test_chat_task_numbers_are_the_users_own(
     client: httpx.AsyncClient, user: User, other_user: User
 ) -> None:
     # Someone else's tasks first, so that ids and numbers differ.
-    others = [await create(client, other_user, f"theirs {n}") for n in range(3)]
-    milk, bread, rent = [await create(client, user, t) for t in ("Milk", "Bread", "Rent")]
+    others = [await create_task(client, other_user, title=f"theirs {n}") for n in range(3)]
+    milk, bread, rent = [
+        await create_task(client, user, title=t) for t in ("Milk", "Bread", "Rent")
+    ]
     assert milk["id"] > others[-1]["id"] and milk["number"] == 1
 
     done = await say(client, user, "complete task 2")
@@ -150,7 +146,7 @@ async def test_chat_task_numbers_are_the_users_own(
 
 async def test_ordinals_count_the_list_the_user_sees(client: httpx.AsyncClient, user: User) -> None:
     for title in ("Alpha", "Beta", "Gamma", "Delta"):
-        await create(client, user, title)
+        await create_task(client, user, title=title)
     # The list shows #3, #1, #4 (sorted by title, say, and #2 filtered out).
     shown = {"visible_tasks": [3, 1, 4]}
     first = await say(client, user, "delete the first task", **shown)

@@ -8,18 +8,7 @@ import httpx
 import pytest
 
 from tests.conftest import User
-
-
-async def create(client: httpx.AsyncClient, user: User, **fields: object) -> dict:
-    response = await client.post(user.url("/tasks"), json=fields, headers=user.headers)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def listing(client: httpx.AsyncClient, user: User, **params: object) -> dict:
-    response = await client.get(user.url("/tasks"), params=params, headers=user.headers)
-    assert response.status_code == 200, response.text
-    return response.json()
+from tests.support.tasks_api import create_task, task_page
 
 
 def titles(page: dict) -> list[str]:
@@ -27,7 +16,7 @@ def titles(page: dict) -> list[str]:
 
 
 async def test_create_read_update_delete(client: httpx.AsyncClient, user: User) -> None:
-    created = await create(
+    created = await create_task(
         client,
         user,
         title="  Buy milk ",
@@ -68,19 +57,19 @@ async def test_create_read_update_delete(client: httpx.AsyncClient, user: User) 
 
 
 async def test_toggle_complete(client: httpx.AsyncClient, user: User) -> None:
-    task = await create(client, user, title="Call mum")
+    task = await create_task(client, user, title="Call mum")
     url = user.url(f"/tasks/{task['id']}/complete")
     first = await client.patch(url, headers=user.headers)
     assert first.json()["completed"] is True
     second = await client.patch(url, headers=user.headers)
     assert second.json()["completed"] is False
-    page = await listing(client, user)
+    page = await task_page(client, user)
     assert page["total"] == 1  # a task without recurrence never spawns another
 
 
 async def test_list_filters(client: httpx.AsyncClient, user: User) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
-    milk = await create(
+    milk = await create_task(
         client,
         user,
         title="Buy milk",
@@ -88,7 +77,7 @@ async def test_list_filters(client: httpx.AsyncClient, user: User) -> None:
         priority="high",
         due_at=(now + timedelta(days=1)).isoformat(),
     )
-    await create(
+    await create_task(
         client,
         user,
         title="Write report",
@@ -96,48 +85,50 @@ async def test_list_filters(client: httpx.AsyncClient, user: User) -> None:
         tags=["work"],
         due_at=(now + timedelta(days=5)).isoformat(),
     )
-    await create(client, user, title="100% done_ish", priority="low")
+    await create_task(client, user, title="100% done_ish", priority="low")
     await client.patch(user.url(f"/tasks/{milk['id']}/complete"), headers=user.headers)
 
-    assert titles(await listing(client, user, status="completed")) == ["Buy milk"]
-    assert sorted(titles(await listing(client, user, status="pending"))) == [
+    assert titles(await task_page(client, user, status="completed")) == ["Buy milk"]
+    assert sorted(titles(await task_page(client, user, status="pending"))) == [
         "100% done_ish",
         "Write report",
     ]
-    assert titles(await listing(client, user, priority="low")) == ["100% done_ish"]
-    assert titles(await listing(client, user, tag="#Work")) == ["Write report"]
-    assert titles(await listing(client, user, q="QUARTERLY")) == ["Write report"]
-    assert titles(await listing(client, user, q="100%")) == ["100% done_ish"]
-    assert titles(await listing(client, user, q="0%d")) == []  # % and _ are literal
-    soon = await listing(client, user, due_before=(now + timedelta(days=2)).isoformat())
+    assert titles(await task_page(client, user, priority="low")) == ["100% done_ish"]
+    assert titles(await task_page(client, user, tag="#Work")) == ["Write report"]
+    assert titles(await task_page(client, user, q="QUARTERLY")) == ["Write report"]
+    assert titles(await task_page(client, user, q="100%")) == ["100% done_ish"]
+    assert titles(await task_page(client, user, q="0%d")) == []  # % and _ are literal
+    soon = await task_page(client, user, due_before=(now + timedelta(days=2)).isoformat())
     assert titles(soon) == ["Buy milk"]
-    later = await listing(client, user, due_after=(now + timedelta(days=2)).isoformat())
+    later = await task_page(client, user, due_after=(now + timedelta(days=2)).isoformat())
     assert titles(later) == ["Write report"]
-    combined = await listing(client, user, status="pending", tag="home")
+    combined = await task_page(client, user, status="pending", tag="home")
     assert combined == {"items": [], "total": 0}
 
 
 async def test_sorting(client: httpx.AsyncClient, user: User) -> None:
-    await create(client, user, title="banana", priority="low", due_at="2030-03-01T00:00:00Z")
-    await create(client, user, title="Apple", priority="high")
-    await create(client, user, title="cherry", priority="medium", due_at="2030-01-01T00:00:00Z")
+    await create_task(client, user, title="banana", priority="low", due_at="2030-03-01T00:00:00Z")
+    await create_task(client, user, title="Apple", priority="high")
+    await create_task(
+        client, user, title="cherry", priority="medium", due_at="2030-01-01T00:00:00Z"
+    )
 
-    assert titles(await listing(client, user)) == ["cherry", "Apple", "banana"]  # newest first
-    assert titles(await listing(client, user, sort="created", order="asc")) == [
+    assert titles(await task_page(client, user)) == ["cherry", "Apple", "banana"]  # newest first
+    assert titles(await task_page(client, user, sort="created", order="asc")) == [
         "banana",
         "Apple",
         "cherry",
     ]
-    assert titles(await listing(client, user, sort="title")) == ["Apple", "banana", "cherry"]
-    assert titles(await listing(client, user, sort="title", order="desc")) == [
+    assert titles(await task_page(client, user, sort="title")) == ["Apple", "banana", "cherry"]
+    assert titles(await task_page(client, user, sort="title", order="desc")) == [
         "cherry",
         "banana",
         "Apple",
     ]
-    assert titles(await listing(client, user, sort="priority")) == ["Apple", "cherry", "banana"]
+    assert titles(await task_page(client, user, sort="priority")) == ["Apple", "cherry", "banana"]
     # Soonest first; tasks without a due date last in either direction.
-    assert titles(await listing(client, user, sort="due")) == ["cherry", "banana", "Apple"]
-    assert titles(await listing(client, user, sort="due", order="desc")) == [
+    assert titles(await task_page(client, user, sort="due")) == ["cherry", "banana", "Apple"]
+    assert titles(await task_page(client, user, sort="due", order="desc")) == [
         "banana",
         "cherry",
         "Apple",
@@ -146,19 +137,19 @@ async def test_sorting(client: httpx.AsyncClient, user: User) -> None:
 
 async def test_pagination_reports_total(client: httpx.AsyncClient, user: User) -> None:
     for n in range(7):
-        await create(client, user, title=f"task {n}")
-    first = await listing(client, user, sort="created", order="asc", limit=3)
-    second = await listing(client, user, sort="created", order="asc", limit=3, offset=3)
-    last = await listing(client, user, sort="created", order="asc", limit=3, offset=6)
+        await create_task(client, user, title=f"task {n}")
+    first = await task_page(client, user, sort="created", order="asc", limit=3)
+    second = await task_page(client, user, sort="created", order="asc", limit=3, offset=3)
+    last = await task_page(client, user, sort="created", order="asc", limit=3, offset=6)
     assert (first["total"], second["total"], last["total"]) == (7, 7, 7)
     assert titles(first) + titles(second) + titles(last) == [f"task {n}" for n in range(7)]
-    beyond = await listing(client, user, offset=50)
+    beyond = await task_page(client, user, offset=50)
     assert beyond == {"items": [], "total": 7}
     # Past the end of a filtered list, the total is still that filter's.
     await client.patch(user.url(f"/tasks/{first['items'][0]['id']}/complete"), headers=user.headers)
-    assert await listing(client, user, status="pending", offset=6) == {"items": [], "total": 6}
-    assert await listing(client, user, status="completed", offset=1) == {"items": [], "total": 1}
-    assert await listing(client, user, q="no such task", offset=3) == {"items": [], "total": 0}
+    assert await task_page(client, user, status="pending", offset=6) == {"items": [], "total": 6}
+    assert await task_page(client, user, status="completed", offset=1) == {"items": [], "total": 1}
+    assert await task_page(client, user, q="no such task", offset=3) == {"items": [], "total": 0}
 
 
 @pytest.mark.parametrize(
@@ -187,7 +178,7 @@ async def test_create_validation(
     errors = response.json()["detail"]
     assert any(e["field"] == field and message in e["msg"] for e in errors), errors
     assert all("input" not in e for e in errors)  # the submitted data is not echoed back
-    assert (await listing(client, user))["total"] == 0  # nothing half-written
+    assert (await task_page(client, user))["total"] == 0  # nothing half-written
 
 
 async def test_a_body_that_is_not_json_names_the_body(
@@ -203,11 +194,11 @@ async def test_a_body_that_is_not_json_names_the_body(
     assert error["field"] == "body"
     assert error["msg"].startswith("the body is not valid JSON: ")
     assert "(at character 17)" in error["msg"]
-    assert (await listing(client, user))["total"] == 0
+    assert (await task_page(client, user))["total"] == 0
 
 
 async def test_update_validation(client: httpx.AsyncClient, user: User) -> None:
-    task = await create(client, user, title="keep me")
+    task = await create_task(client, user, title="keep me")
     response = await client.put(
         user.url(f"/tasks/{task['id']}"),
         json={"title": None, "priority": "x"},
@@ -246,7 +237,7 @@ async def test_completing_recurring_task_creates_next_occurrence(
     client: httpx.AsyncClient, user: User
 ) -> None:
     due = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
-    task = await create(
+    task = await create_task(
         client,
         user,
         title="Water plants",
@@ -258,7 +249,7 @@ async def test_completing_recurring_task_creates_next_occurrence(
     url = user.url(f"/tasks/{task['id']}/complete")
     assert (await client.patch(url, headers=user.headers)).json()["completed"] is True
 
-    pending = (await listing(client, user, status="pending"))["items"]
+    pending = (await task_page(client, user, status="pending"))["items"]
     assert len(pending) == 1
     nxt = pending[0]
     assert nxt["id"] != task["id"]
@@ -273,27 +264,27 @@ async def test_completing_recurring_task_creates_next_occurrence(
     # Reopening and completing again does not create a second copy.
     await client.patch(url, headers=user.headers)
     await client.patch(url, headers=user.headers)
-    assert (await listing(client, user))["total"] == 2
+    assert (await task_page(client, user))["total"] == 2
 
 
 async def test_completion_via_put_and_monthly_clamping(
     client: httpx.AsyncClient, user: User
 ) -> None:
-    task = await create(
+    task = await create_task(
         client, user, title="Pay rent", recurrence="monthly", due_at="2030-01-31T10:00:00Z"
     )
     response = await client.put(
         user.url(f"/tasks/{task['id']}"), json={"completed": True}, headers=user.headers
     )
     assert response.json()["completed"] is True
-    pending = (await listing(client, user, status="pending"))["items"]
+    pending = (await task_page(client, user, status="pending"))["items"]
     assert [t["due_at"] for t in pending] == ["2030-02-28T10:00:00Z"]
 
 
 async def test_other_users_tasks_are_not_found(
     client: httpx.AsyncClient, user: User, other_user: User
 ) -> None:
-    task = await create(client, user, title="private")
+    task = await create_task(client, user, title="private")
     path = f"/tasks/{task['id']}"
     h = other_user.headers
     assert (await client.get(other_user.url(path), headers=h)).status_code == 404
@@ -302,7 +293,7 @@ async def test_other_users_tasks_are_not_found(
     ).status_code == 404
     assert (await client.patch(other_user.url(path + "/complete"), headers=h)).status_code == 404
     assert (await client.delete(other_user.url(path), headers=h)).status_code == 404
-    assert (await listing(client, other_user))["total"] == 0
+    assert (await task_page(client, other_user))["total"] == 0
     still = await client.get(user.url(path), headers=user.headers)
     assert still.json() == task
 
@@ -310,7 +301,7 @@ async def test_other_users_tasks_are_not_found(
 async def test_path_user_must_match_token(
     client: httpx.AsyncClient, user: User, other_user: User
 ) -> None:
-    await create(client, user, title="mine")
+    await create_task(client, user, title="mine")
     response = await client.get(user.url("/tasks"), headers=other_user.headers)
     assert response.status_code == 403
     assert response.json() == {"detail": "user_id in the path does not match the signed-in user"}
@@ -318,7 +309,7 @@ async def test_path_user_must_match_token(
         user.url("/tasks"), json={"title": "planted"}, headers=other_user.headers
     )
     assert write.status_code == 403
-    assert titles(await listing(client, user)) == ["mine"]
+    assert titles(await task_page(client, user)) == ["mine"]
 
 
 @pytest.mark.parametrize(

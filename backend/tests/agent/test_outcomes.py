@@ -15,6 +15,7 @@ from src.agent.provider import build_model
 from src.core.timezones import in_zone, user_zone
 from tests.conftest import User
 from tests.support.mcp_in_process import in_process_mcp_server
+from tests.support.tasks_api import create_task, list_tasks
 
 from .standins import ModelSettings, Turn, at, fixed_clock, tool_calls
 
@@ -36,20 +37,6 @@ async def chat(
     return Turn(tool_calls(result.new_items), str(result.final_output))
 
 
-async def tasks_of(
-    client: httpx.AsyncClient, user: User, status: str = "all"
-) -> list[dict[str, Any]]:
-    response = await client.get(user.url("/tasks"), params={"status": status}, headers=user.headers)
-    assert response.status_code == 200, response.text
-    return response.json()["items"]
-
-
-async def create(client: httpx.AsyncClient, user: User, **fields: Any) -> dict[str, Any]:
-    response = await client.post(user.url("/tasks"), json=fields, headers=user.headers)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 def same_moment(value: str | None, expected: str) -> bool:
     return value is not None and datetime.fromisoformat(value) == datetime.fromisoformat(expected)
 
@@ -59,7 +46,7 @@ async def test_add_then_complete_by_title(
 ) -> None:
     added = await chat(app, user, "add buy milk tomorrow, high priority #home")
     assert added.reply == "Added 'Buy milk' — due tomorrow, high priority, #home."
-    [task] = await tasks_of(client, user)
+    [task] = await list_tasks(client, user)
     assert (task["title"], task["priority"], task["tags"], task["completed"]) == (
         "Buy milk", "high", ["home"], False,
     )  # fmt: skip
@@ -69,28 +56,28 @@ async def test_add_then_complete_by_title(
     assert [name for name, _ in done.calls] == ["list_tasks", "complete_task"]
     assert done.calls[1][1] == {"number": task["number"]}
     assert done.reply == "Marked 'Buy milk' as done."
-    [task] = await tasks_of(client, user)
+    [task] = await list_tasks(client, user)
     assert task["completed"] is True
 
 
 async def test_delete_by_number(app: FastAPI, client: httpx.AsyncClient, user: User) -> None:
-    keep = await create(client, user, title="Water plants")
-    doomed = await create(client, user, title="Old chore")
+    keep = await create_task(client, user, title="Water plants")
+    doomed = await create_task(client, user, title="Old chore")
 
     turn = await chat(app, user, f"delete task {doomed['number']}")
 
     assert turn.calls == [("delete_task", {"number": doomed["number"]})]
     assert turn.reply == "Deleted 'Old chore'."
-    assert [t["id"] for t in await tasks_of(client, user)] == [keep["id"]]
+    assert [t["id"] for t in await list_tasks(client, user)] == [keep["id"]]
 
 
 async def test_rename_by_words(app: FastAPI, client: httpx.AsyncClient, user: User) -> None:
-    task = await create(client, user, title="Dentist appointment", priority="high")
+    task = await create_task(client, user, title="Dentist appointment", priority="high")
 
     turn = await chat(app, user, "rename the dentist task to dentist at 4pm")
 
     assert turn.reply == "Renamed 'Dentist appointment' to 'Dentist at 4pm'."
-    [renamed] = await tasks_of(client, user)
+    [renamed] = await list_tasks(client, user)
     assert (renamed["id"], renamed["title"], renamed["priority"], renamed["due_at"]) == (
         task["id"], "Dentist at 4pm", "high", None,
     )  # fmt: skip
@@ -99,16 +86,16 @@ async def test_rename_by_words(app: FastAPI, client: httpx.AsyncClient, user: Us
 async def test_reschedule_then_clear_the_due_date(
     app: FastAPI, client: httpx.AsyncClient, user: User
 ) -> None:
-    task = await create(client, user, title="Pay rent")
+    task = await create_task(client, user, title="Pay rent")
 
     moved = await chat(app, user, "move pay rent to next monday at 10am")
     assert moved.reply == "Moved 'Pay rent' to Monday at 10am."
-    [current] = await tasks_of(client, user)
+    [current] = await list_tasks(client, user)
     assert same_moment(current["due_at"], at(6, 10))
 
     cleared = await chat(app, user, f"remove the due date from task {task['number']}")
     assert cleared.reply == "Removed the due date from 'Pay rent'."
-    [current] = await tasks_of(client, user)
+    [current] = await list_tasks(client, user)
     assert current["due_at"] is None
 
 
@@ -117,12 +104,12 @@ async def test_completing_a_recurring_task_reports_the_next_one(
 ) -> None:
     added = await chat(app, user, "every weekday standup")
     assert "repeats daily" in added.reply
-    [standup] = await tasks_of(client, user)
+    [standup] = await list_tasks(client, user)
 
     done = await chat(app, user, f"complete task {standup['number']}")
 
     assert done.reply.startswith("Marked 'Standup' as done. The next one is due ")
-    pending = await tasks_of(client, user, "pending")
+    pending = await list_tasks(client, user, status="pending")
     assert [t["title"] for t in pending] == ["Standup"]
     assert pending[0]["id"] != standup["id"]
 
@@ -130,12 +117,12 @@ async def test_completing_a_recurring_task_reports_the_next_one(
 async def test_ambiguous_words_ask_and_change_nothing(
     app: FastAPI, client: httpx.AsyncClient, user: User
 ) -> None:
-    milk = await create(client, user, title="Buy milk")
-    bread = await create(client, user, title="Buy bread")
+    milk = await create_task(client, user, title="Buy milk")
+    bread = await create_task(client, user, title="Buy bread")
 
     first = await chat(app, user, "mark buy as done")
     assert "2 tasks match 'buy' — which one do you mean?" in first.reply
-    assert all(not t["completed"] for t in await tasks_of(client, user))
+    assert all(not t["completed"] for t in await list_tasks(client, user))
 
     history = [
         {"role": "user", "content": "mark buy as done"},
@@ -149,16 +136,16 @@ async def test_ambiguous_words_ask_and_change_nothing(
     second = await chat(app, user, "the second one", history)
     chosen = {milk["number"]: "Buy milk", bread["number"]: "Buy bread"}[listed[1]]
     assert second.reply == f"Marked '{chosen}' as done."
-    done = [t["title"] for t in await tasks_of(client, user, "completed")]
+    done = [t["title"] for t in await list_tasks(client, user, status="completed")]
     assert done == [chosen]
 
 
 async def test_listing_reads_the_database(
     app: FastAPI, client: httpx.AsyncClient, user: User
 ) -> None:
-    await create(client, user, title="Pay rent", due_at=at(7), priority="high")
-    await create(client, user, title="Read a book")
-    finished = await create(client, user, title="Call mom")
+    await create_task(client, user, title="Pay rent", due_at=at(7), priority="high")
+    await create_task(client, user, title="Read a book")
+    finished = await create_task(client, user, title="Call mom")
     await client.patch(user.url(f"/tasks/{finished['id']}/complete"), headers=user.headers)
 
     left = await chat(app, user, "what's left?")
@@ -176,7 +163,7 @@ async def test_listing_reads_the_database(
 async def test_another_users_task_is_out_of_reach(
     app: FastAPI, client: httpx.AsyncClient, user: User, other_user: User
 ) -> None:
-    task = await create(client, user, title="Private thing")
+    task = await create_task(client, user, title="Private thing")
 
     by_number = await chat(app, other_user, f"delete task {task['number']}")
     by_words = await chat(app, other_user, "mark private thing as done")
@@ -184,19 +171,19 @@ async def test_another_users_task_is_out_of_reach(
     number = task["number"]
     assert by_number.reply == f"I couldn't delete task {number}: Task #{number} not found."
     assert by_words.reply.startswith("I couldn't find a pending task matching 'private'.")
-    [still] = await tasks_of(client, user)
+    [still] = await list_tasks(client, user)
     assert (still["id"], still["completed"]) == (task["id"], False)
 
 
 async def test_tags_are_added_to_the_existing_ones(
     app: FastAPI, client: httpx.AsyncClient, user: User
 ) -> None:
-    task = await create(client, user, title="Buy milk", tags=["home"])
+    task = await create_task(client, user, title="Buy milk", tags=["home"])
 
     by_words = await chat(app, user, "tag buy milk with #errands")
     by_id = await chat(app, user, f"untag task {task['number']} #home")
 
     assert by_words.reply == "Tagged 'Buy milk' #errands. Its tags: #home #errands."
     assert by_id.reply == "Removed #home from 'Buy milk'. Its tags: #errands."
-    [current] = await tasks_of(client, user)
+    [current] = await list_tasks(client, user)
     assert current["tags"] == ["errands"]

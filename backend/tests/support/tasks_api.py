@@ -8,10 +8,15 @@ import httpx
 from tests.conftest import User
 
 
-async def list_tasks(client: httpx.AsyncClient, user: User, **params: str) -> list[dict[str, Any]]:
+async def task_page(client: httpx.AsyncClient, user: User, **params: Any) -> dict[str, Any]:
+    """One page of the user's list: {"items": [...], "total": n}."""
     response = await client.get(user.url("/tasks"), params=params, headers=user.headers)
     assert response.status_code == 200, response.text
-    return response.json()["items"]
+    return response.json()
+
+
+async def list_tasks(client: httpx.AsyncClient, user: User, **params: Any) -> list[dict[str, Any]]:
+    return (await task_page(client, user, **params))["items"]
 
 
 async def create_task(client: httpx.AsyncClient, user: User, **fields: Any) -> dict[str, Any]:
