@@ -7,6 +7,7 @@ set -euo pipefail
 K8S_VERSION=v1.36.3
 ETCD_VERSION=v3.6.8        # the etcd server that k8s.io/kubernetes ${K8S_VERSION} pins
 COREDNS_VERSION=v1.14.7
+KUBE_ROUTER_VERSION=v2.1.0 # the newest github.com/cloudnativelabs/kube-router/v2 on the Go module proxy
 
 CLUSTER_HOME=${CLUSTER_HOME:-$HOME/.cache/todo-chatbot/cluster}
 BUILD_DIR=$CLUSTER_HOME/build          # generated modules, binaries, image tarballs (kept by down)

@@ -225,11 +225,12 @@ impl<'a> Cluster<'a> {
         }))
     }
 
-    /// A URL where `target` answers from this machine, and what keeps it open (a port-forward).
-    pub fn address(&self, target: &ServicePort) -> Result<(String, Option<GroupChild>)> {
+    /// The URL at which `target` answers from this machine without a tunnel, as a user opens
+    /// it: what `minikube service --url` prints, or a NodePort on the node's InternalIP
+    /// (kube-proxy forwards it to the Service). None for a ClusterIP Service, or a node this
+    /// machine can't reach (kind on Docker Desktop).
+    pub fn direct_url(&self, target: &ServicePort) -> Result<Option<String>> {
         let ns = &self.config.release.namespace;
-        // Minikube reaches a NodePort Service through the node, i.e. through kube-proxy;
-        // anything else (a ClusterIP Service, another cluster) through a port-forward.
         if let EnvironmentKind::Minikube { profile } = &self.env.kind {
             let out = process::read(Command::new("minikube").args([
                 "-p",
@@ -240,11 +241,37 @@ impl<'a> Cluster<'a> {
                 ns,
                 "--url",
             ]));
-            if let Some(url) =
-                out.ok().and_then(|o| o.lines().find(|l| l.starts_with("http")).map(|l| l.trim().to_owned()))
-            {
-                return Ok((url, None));
-            }
+            return Ok(out.ok().and_then(|o| o.lines().find(|l| l.starts_with("http")).map(|l| l.trim().to_owned())));
+        }
+        let service: Value = serde_json::from_str(&process::read(self.kubectl().args([
+            "get",
+            "service",
+            &target.service,
+            "-n",
+            ns,
+            "-o",
+            "json",
+        ]))?)?;
+        let Some(node_port) = node_port(&service, target.port) else { return Ok(None) };
+        let addresses = process::read(self.kubectl().args([
+            "get",
+            "nodes",
+            "-o",
+            "jsonpath={.items[*].status.addresses[?(@.type==\"InternalIP\")].address}",
+        ]))?;
+        Ok(addresses.split_whitespace().find_map(|ip| {
+            let addr: std::net::SocketAddr = format!("{ip}:{node_port}").parse().ok()?;
+            TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+            Some(format!("http://{addr}"))
+        }))
+    }
+
+    /// A URL where `target` answers from this machine, and what keeps it open (a port-forward
+    /// when there is no [direct URL](Self::direct_url)).
+    pub fn address(&self, target: &ServicePort) -> Result<(String, Option<GroupChild>)> {
+        let ns = &self.config.release.namespace;
+        if let Some(url) = self.direct_url(target)? {
+            return Ok((url, None));
         }
         let port = free_port()?;
         let mut cmd = self.kubectl();
@@ -271,5 +298,30 @@ impl<'a> Cluster<'a> {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+}
+
+/// The node port a NodePort or LoadBalancer Service (kubectl's JSON) gives `port`.
+fn node_port(service: &Value, port: u16) -> Option<u64> {
+    if !matches!(service["spec"]["type"].as_str(), Some("NodePort" | "LoadBalancer")) {
+        return None;
+    }
+    service["spec"]["ports"].as_array()?.iter().find(|p| p["port"] == port)?["nodePort"].as_u64()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::node_port;
+
+    #[test]
+    fn a_node_port_is_read_off_nodeport_and_loadbalancer_services_only() {
+        let ports = json!([{"port": 8080, "nodePort": 31000}, {"port": 3000, "nodePort": 30300}]);
+        let service = |kind: &str| json!({"spec": {"type": kind, "ports": ports}});
+        assert_eq!(node_port(&service("NodePort"), 3000), Some(30300));
+        assert_eq!(node_port(&service("LoadBalancer"), 8080), Some(31000));
+        assert_eq!(node_port(&service("NodePort"), 9999), None);
+        assert_eq!(node_port(&service("ClusterIP"), 3000), None);
     }
 }

@@ -9,6 +9,7 @@ mod builder;
 mod cluster;
 mod cmd;
 mod config;
+mod diagnose;
 mod digest_key;
 mod docker;
 mod dockerfile;

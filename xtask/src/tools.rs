@@ -112,7 +112,8 @@ pub fn docker_answers() -> Result<(), String> {
     if answered {
         Ok(())
     } else {
-        Err("no Docker engine answers `docker info`: start it (`sudo systemctl start docker`, or Docker Desktop)".into())
+        Err("no Docker engine answers `docker info`: start it (`sudo systemctl start docker`, or Docker Desktop)"
+            .into())
     }
 }
 

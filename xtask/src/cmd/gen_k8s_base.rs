@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::process::{Command, ExitCode};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{bail, Context, Result};
 use camino::Utf8Path;
 
 use crate::{config, flags::GenK8sBaseArgs, process, tools};

@@ -17,6 +17,7 @@ use crate::{
     builder::build_images,
     cluster::Cluster,
     config::{self, Config, Environment, EnvironmentKind},
+    diagnose,
     docker::Docker,
     flags::EnvArgs,
     plan::ImagePlan,
@@ -156,14 +157,9 @@ fn deploy(config: &Config, cluster: &Cluster<'_>, values: &Value, secrets: &Valu
         &format!("{}s", release.timeout_seconds),
     ]);
     let bar = spinner(format!("helm upgrade --install {} (waiting for the pods)", release.name));
-    let result = process::read(&mut helm);
+    let result = diagnose::watch(cluster, &mut helm);
     bar.finish_and_clear();
-    result.with_context(|| {
-        format!(
-            "helm could not install the release within {}s; look at `kubectl -n {} get pods` and `kubectl -n {} describe pod`, or `cargo xtask status --env {}`",
-            release.timeout_seconds, release.namespace, release.namespace, cluster.env.name
-        )
-    })?;
+    result.context("helm could not install the release")?;
     let selector = format!("app.kubernetes.io/instance={}", release.name);
     let names = process::read(cluster.kubectl().args([
         "get",
@@ -185,7 +181,9 @@ fn deploy(config: &Config, cluster: &Cluster<'_>, values: &Value, secrets: &Valu
             &release.namespace,
             &format!("--timeout={left}s"),
         ]))
-        .with_context(|| format!("{name} did not finish rolling out before the deadline"))?;
+        .with_context(|| {
+            format!("{name} did not finish rolling out before the deadline\n{}", diagnose::explain(cluster))
+        })?;
     }
     Ok(start.elapsed().as_secs_f64())
 }
@@ -207,28 +205,24 @@ impl Drop for SecretFile {
     }
 }
 
+/// Prints where the app answers: the URL a user opens (Minikube's, or a NodePort on the
+/// node's address), else how to open a port-forward to it. Returns that URL.
 fn print_address(cluster: &Cluster<'_>) -> Option<String> {
     let entry = &cluster.config.release.entrypoint;
     let ns = &cluster.config.release.namespace;
-    match &cluster.env.kind {
-        EnvironmentKind::Minikube { .. } => match cluster.address(entry) {
-            Ok((url, _)) => {
-                println!("\n  todo-chatbot is up: {url}");
-                Some(url)
-            }
-            Err(err) => {
-                eprintln!("warning: no URL: {err:#}");
-                None
-            }
-        },
-        _ => {
-            let url = format!("http://localhost:{}", entry.port);
-            let kubeconfig = cluster.env.kubeconfig.as_ref().map(|k| format!("--kubeconfig {k} ")).unwrap_or_default();
-            println!(
-                "\n  todo-chatbot is up. Open it with:\n    kubectl {kubeconfig}-n {ns} port-forward svc/{} {}:{}\n  then {url}",
-                entry.service, entry.port, entry.port
-            );
-            Some(url)
+    match cluster.direct_url(entry) {
+        Ok(Some(url)) => {
+            println!("\n  todo-chatbot is up: {url}");
+            return Some(url);
         }
+        Ok(None) => {}
+        Err(err) => eprintln!("warning: cannot read the address of svc/{}: {err:#}", entry.service),
     }
+    let url = format!("http://localhost:{}", entry.port);
+    let kubeconfig = cluster.env.kubeconfig.as_ref().map(|k| format!("--kubeconfig {k} ")).unwrap_or_default();
+    println!(
+        "\n  todo-chatbot is up. Open it with:\n    kubectl {kubeconfig}-n {ns} port-forward svc/{} {}:{}\n  then {url}",
+        entry.service, entry.port, entry.port
+    );
+    Some(url)
 }
