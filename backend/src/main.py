@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from src.api.errors import ErrorsEndHere, install_error_handlers
+from src.api.gate import RequestGate
 from src.api.routes import chat, chatkit, conversations, health, tasks
 from src.auth.jwks import JWKSVerifier
 from src.core.logging import RequestContextMiddleware, configure_logging
@@ -74,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount(MCP_PATH.rstrip("/"), mcp)
     # Innermost, so its answers carry the CORS headers and the request id.
     app.add_middleware(ErrorsEndHere)
+    # Before any body is read: authentication of /api requests and the body size limit.
+    app.add_middleware(RequestGate, verifier=verifier)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

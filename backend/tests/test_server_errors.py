@@ -4,38 +4,24 @@ keep-alive connection carries on (a proxy reuses it for the next user's request)
 from __future__ import annotations
 
 import asyncio
-import json
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from src.api.deps import get_settings
 from src.main import create_app
 from tests.conftest import User, make_settings
 from tests.support.auth import IdentityProvider
+from tests.support.uvicorn_server import read_response, serving
 
 
 @pytest.fixture
 async def served(database_url: str, idp: IdentityProvider) -> AsyncIterator[tuple[FastAPI, int]]:
     app = create_app(make_settings(database_url, idp))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-        if serving.done():
-            serving.result()
-    try:
+    async with serving(app) as port:
         yield app, port
-    finally:
-        server.should_exit = True
-        await serving
 
 
 async def exchange(
@@ -46,14 +32,8 @@ async def exchange(
         f"GET {path} HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {user.token}\r\n\r\n".encode()
     )
     await writer.drain()
-    status_line = await reader.readline()
-    assert status_line, "the server closed the connection"
-    headers = {}
-    while (line := await reader.readline()) not in (b"\r\n", b""):
-        name, _, value = line.decode().partition(":")
-        headers[name.strip().lower()] = value.strip()
-    body = await reader.readexactly(int(headers["content-length"]))
-    return int(status_line.split()[1]), json.loads(body)
+    status, _, body = await read_response(reader)
+    return status, body
 
 
 async def test_a_failed_request_leaves_the_connection_usable(

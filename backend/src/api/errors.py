@@ -59,17 +59,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SigningKeysUnavailable)
     async def _no_keys(_: Request, exc: SigningKeysUnavailable) -> JSONResponse:
-        return JSONResponse(
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-            content={"detail": f"cannot verify tokens right now: {exc}"},
-            headers={"Retry-After": "5"},
-        )
+        return keys_unavailable_response(exc)
 
     async def _database(request: Request, exc: Exception) -> JSONResponse:
         return error_response(exc, scope=request.scope)
 
     for error_type in (sa_exc.SQLAlchemyError, OSError):
         app.add_exception_handler(error_type, _database)
+
+
+def keys_unavailable_response(exc: SigningKeysUnavailable) -> JSONResponse:
+    return JSONResponse(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        content={"detail": f"cannot verify tokens right now: {exc}"},
+        headers={"Retry-After": "5"},
+    )
 
 
 def error_response(exc: Exception, *, scope: Scope) -> JSONResponse:

@@ -25,16 +25,29 @@ async def get_verifier(request: Request) -> JWKSVerifier:
     return request.app.state.verifier
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer …` header (read as HTTPBearer reads it)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+async def authenticate(verifier: JWKSVerifier, token: str | None) -> AuthenticatedUser:
+    if not token:
+        raise unauthorized("missing bearer token")
+    try:
+        return await verifier.verify(token)
+    except InvalidToken as exc:
+        raise unauthorized(str(exc)) from None
+
+
 async def get_current_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     verifier: Annotated[JWKSVerifier, Depends(get_verifier)],
 ) -> AuthenticatedUser:
-    if credentials is None or not credentials.credentials:
-        raise unauthorized("missing bearer token")
-    try:
-        return await verifier.verify(credentials.credentials)
-    except InvalidToken as exc:
-        raise unauthorized(str(exc)) from None
+    # The request passed the same check at the door (src/api/gate.py): this is a cache hit.
+    return await authenticate(verifier, credentials.credentials if credentials else None)
 
 
 CurrentUser = Annotated[AuthenticatedUser, Depends(get_current_user)]
