@@ -24,23 +24,14 @@ from .dates import (
     remove_spans,
     start_of_day,
 )
+from .references import FILLER_END, QUESTION, TASK_NOUN, TaskRef, parse_ref
+from .reminders import asks_only_reminder, without_reminder
+from .titles import PRIORITY_WORDS, clean_title, strip_quotes, take_priority, take_tags
 
 Kind = Literal[
     "add", "list", "complete", "reopen", "delete", "update", "tag", "clear_completed",
     "greet", "help", "thanks", "reminder", "unknown",
 ]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class TaskRef:
-    """How the user pointed at one task: by its number, by its place in the list they see, or
-    by words of its title."""
-
-    number: int | None = None
-    position: int | None = None  # 0 the first, 1 the second, …; -1 the last
-    words: str | None = None
-    said: str | None = None  # the words as said, before "thing"/"stuff" was dropped
-    every: bool = False  # "all of them": changes are made one task at a time
 
 
 @dataclass
@@ -57,72 +48,11 @@ class Intent:
     reminder: bool = False
 
 
-_PRIORITY_WORDS = {"low": "low", "medium": "medium", "normal": "medium", "high": "high"}
-_TASK_NOUN = r"(?:tasks?|todos?|to-dos?|items?|reminders?)"
-_TASK_NOUN_PLAIN = r"(?:task|todo|to-do|item)"
-
-ORDINALS = {
-    "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
-    "fifth": 4, "5th": 4, "sixth": 5, "6th": 5, "seventh": 6, "7th": 6, "eighth": 7, "8th": 7,
-    "ninth": 8, "9th": 8, "tenth": 9, "10th": 9, "last": -1, "second last": -2,
-    "second to last": -2, "penultimate": -2,
-}  # fmt: skip
-_ORDINAL = re.compile(
-    r"(?:the\s+)?(?P<ordinal>"
-    + "|".join(sorted(ORDINALS, key=len, reverse=True))
-    + rf")(?:\s+(?:one|{_TASK_NOUN_PLAIN}))?(?:\s+(?:on|in)\s+(?:the|my)\s+list)?",
-    re.IGNORECASE,
-)
-_FILLER_START = re.compile(r"^(?:the|my|a|an|that|this|task|todo|to-do|item)\s+", re.IGNORECASE)
-# A reference never starts like a question: "what tasks are done" lists, it completes nothing.
-_QUESTION = re.compile(
-    r"(?:what|which|how|who|when|where|why|show|list|any|anything|do|did|have|has|are|is)\b",
-    re.IGNORECASE,
-)
-_EVERY_TASK = re.compile(
-    r"(?:all|everything|every(?:thing| task| one)?|each one)(?: (?:of )?(?:my |the |them|these))?"
-    rf"(?: ?{_TASK_NOUN})?",
-    re.IGNORECASE,
-)
-# "the dentist thing", "the tax stuff": words that point at a task without being in its title.
-_FILLER_END = re.compile(
-    r"\s+(?:task|todo|to-do|item|one|reminder|thing|things|thingy|stuff)$", re.IGNORECASE
-)
-
-_NOTIFY_ME = r"(?:remind|notify|ping|alert|nudge|warn) me\b"
-_ALARM = r"(?:reminder|alarm|alert|notification)s?\b"
-# "add an alert banner" is a task: only "add a reminder" asks for one.
-_SET_ALARM = (
-    rf"(?:(?:set(?: up)?|create|schedule|give me)(?: me)? (?:an? )?{_ALARM}"
-    r"|(?:add|make|put)(?: me)? (?:an? )?reminders?\b)"
-)
-_OFFSET = (
-    r"\b(?:(?:\d+|an?|one|two|three|four|five|ten|fifteen|twenty|thirty|forty-five|few|couple of)"
-    r" (?:minutes?|mins?|hours?|hrs?|days?|weeks?)|(?:the )?(?:day|night|morning|evening|week))"
-    r" (?:before|ahead|earlier|prior)\b|\b(?:beforehand|in advance|ahead of time)\b"
-)
-# A request to be reminded, after the part the tools can do: "…, and remind me an hour before",
-# "… and set a reminder", "… with a reminder the day before".
-_REMINDER_CLAUSE = re.compile(
-    rf"(?:\s*[,;]\s*(?:(?:and|then|also|plus) )?|\s+(?:and|then|also|plus) )"
-    rf"(?:please )?(?:{_NOTIFY_ME}|{_SET_ALARM}|with (?:an? )?{_ALARM}).*$"
-    rf"|\s+(?:{_NOTIFY_ME}|with (?:an? )?{_ALARM}).*$",
-    re.IGNORECASE,
-)
-# Only a reminder: "remind me an hour before the dentist", "set a reminder for the dentist".
-_REMINDER_ONLY = re.compile(
-    rf"{_NOTIFY_ME}.*(?:{_OFFSET}).*|{_SET_ALARM}(?! (?:(?:for|on) .+ )?to ).*", re.IGNORECASE
-)
-# "set a reminder to call mom at 5pm" is a task to call mom at 5pm.
-_SET_ALARM_TO = re.compile(rf"{_SET_ALARM} (?:(?:for|on) (?P<when>.+?) )?to (?P<rest>.+)",
-                           re.IGNORECASE)  # fmt: skip
-
-
 def parse_request(text: str, now: datetime) -> Intent:
     message = _normalize(text)
-    if _REMINDER_ONLY.fullmatch(message):
+    if asks_only_reminder(message):
         return Intent("reminder")
-    message, reminder = _without_reminder(message)
+    message, reminder = without_reminder(message)
     intent = Intent("unknown")
     for parser in _PARSERS:
         parsed = parser(message, now)
@@ -131,45 +61,6 @@ def parse_request(text: str, now: datetime) -> Intent:
             break
     intent.reminder = reminder
     return intent
-
-
-def _without_reminder(message: str) -> tuple[str, bool]:
-    """The request without its ask to be reminded, and whether there was one."""
-    alarm_to = _SET_ALARM_TO.fullmatch(message)
-    if alarm_to:
-        when = f" {alarm_to['when']}" if alarm_to["when"] else ""
-        return f"remind me to {alarm_to['rest']}{when}", True
-    if re.match(rf"{_NOTIFY_ME}", message, re.IGNORECASE):
-        return message, True  # "remind me to call mom friday": a task, and no reminder
-    clause = _REMINDER_CLAUSE.search(message)
-    if clause is None:
-        return message, False
-    return message[: clause.start()].strip(), True
-
-
-def parse_ref(text: str) -> TaskRef | None:
-    """'task 3', '#3', '3' → by number; 'the first task', 'the last one' → by place in the
-    list; 'the dentist task' → by the words 'dentist'."""
-    text = text.strip().strip("\"'“”‘’").strip()
-    if _EVERY_TASK.fullmatch(text):
-        return TaskRef(every=True)
-    number = re.fullmatch(
-        rf"(?:(?:the\s+)?{_TASK_NOUN}\s*)?(?:number\s+|no\.?\s*)?#?(\d+)", text, re.IGNORECASE
-    )
-    if number:
-        return TaskRef(number=int(number.group(1)))
-    ordinal = _ORDINAL.fullmatch(text)
-    if ordinal:
-        return TaskRef(position=ORDINALS[re.sub(r"\s+", " ", ordinal["ordinal"].lower())])
-    said = text
-    for _ in range(3):
-        said = _FILLER_START.sub("", said)
-    said = re.sub(r"^(?:called|named|titled)\s+", "", said, flags=re.IGNORECASE).strip()
-    words = said
-    for _ in range(2):
-        words = _FILLER_END.sub("", words)
-    words = words.strip().strip("\"'“”‘’").strip()
-    return TaskRef(words=words, said=said) if words else None
 
 
 _POLITE_START = re.compile(
@@ -211,7 +102,7 @@ def _parse_small_talk(text: str, now: datetime) -> Intent | None:
 def _parse_clear_completed(text: str, now: datetime) -> Intent | None:
     if _match(
         rf"(?:clear|delete|remove|clean up|purge)(?: out)?(?: all)?(?: (?:of )?(?:the|my))?"
-        rf" (?:completed|done|finished) {_TASK_NOUN}",
+        rf" (?:completed|done|finished) {TASK_NOUN}",
         text,
     ) or _match(r"clear (?:out )?(?:the )?(?:completed|done|finished)(?: ones)?", text):
         return Intent("clear_completed")
@@ -230,14 +121,14 @@ def _parse_priority_change(text: str, now: datetime) -> Intent | None:
         or _match(rf"(?P<ref>.+?) (?:is|should be) {level} priority", text)
     )  # fmt: skip
     if match:
-        priority = _PRIORITY_WORDS[match.group("level").lower()]
+        priority = PRIORITY_WORDS[match.group("level").lower()]
     else:
         match = _match(r"(?:prioriti[sz]e|escalate) (?P<ref>.+)", text)
         priority = "high"
         if not match:
             match = _match(r"(?:de-?prioriti[sz]e) (?P<ref>.+)", text)
             priority = "low"
-    if not match or _QUESTION.match(match.group("ref")):
+    if not match or QUESTION.match(match.group("ref")):
         return None
     ref = parse_ref(match.group("ref"))
     return Intent("update", {"priority": priority}, ref) if ref else None
@@ -252,7 +143,7 @@ def _parse_rename(text: str, now: datetime) -> Intent | None:
     if not match:
         return None
     ref = parse_ref(match.group("ref"))
-    title = _clean_title(match.group("title"))
+    title = clean_title(match.group("title"))
     if not ref or not title:
         return None
     return Intent("update", {"title": title}, ref)
@@ -267,7 +158,7 @@ def _parse_note(text: str, now: datetime) -> Intent | None:
     if not match:
         return None
     ref = parse_ref(match.group("ref"))
-    note = _strip_quotes(match.group("note"))
+    note = strip_quotes(match.group("note"))
     return Intent("update", {"description": note}, ref) if ref and note else None
 
 
@@ -321,7 +212,7 @@ def _parse_reschedule(text: str, now: datetime) -> Intent | None:
         # "change task 3 to friday": a date and nothing else, or it is a rename.
         match = _match(r"(?:change|update|set) (?P<ref>.+?) (?:to|for) (?P<when>.+)", text)
         exact_date_only = True
-    if not match or _QUESTION.match(match.group("ref")):
+    if not match or QUESTION.match(match.group("ref")):
         return None
     when = match.group("when")
     due, leftover = parse_due(when, now)
@@ -349,7 +240,7 @@ def _parse_reopen(text: str, now: datetime) -> Intent | None:
         r"pending|open|to ?do|not finished)",
         text,
     ) or _match(r"(?:reopen|re-open|uncomplete|un-complete|unmark|uncheck) (?P<ref>.+)", text)
-    if not match or _QUESTION.match(match.group("ref")):
+    if not match or QUESTION.match(match.group("ref")):
         return None
     ref = parse_ref(match.group("ref"))
     return Intent("reopen", {"completed": False}, ref) if ref else None
@@ -364,7 +255,7 @@ def _parse_complete(text: str, now: datetime) -> Intent | None:
         or _match(r"(?P<ref>.+?) (?:is|are) (?:done|complete|completed|finished)", text)
         or _match(r"(?P<ref>(?:task )?#?\d+) (?:done|complete|completed|finished)", text)
     )  # fmt: skip
-    if not match or _QUESTION.match(match.group("ref")):
+    if not match or QUESTION.match(match.group("ref")):
         return None
     ref = parse_ref(match.group("ref"))
     return Intent("complete", {}, ref) if ref else None
@@ -405,12 +296,12 @@ _NOT_DONE_WORDS = re.compile(
 def _parse_list(text: str, now: datetime) -> Intent | None:
     search = _match(
         r"(?:search|find|look for|look up|lookup)(?: for)?(?: (?:my |the )?"
-        rf"{_TASK_NOUN}(?: (?:about|with|matching|containing|called|named))?)? (?P<q>.+)",
+        rf"{TASK_NOUN}(?: (?:about|with|matching|containing|called|named))?)? (?P<q>.+)",
         text,
     )
     if search:
-        q = _strip_quotes(search.group("q"))
-        q = _FILLER_END.sub("", q).strip()
+        q = strip_quotes(search.group("q"))
+        q = FILLER_END.sub("", q).strip()
         return Intent("list", {"status": "all", "q": q}, scope=f"tasks matching '{q}'")
     if not (_LIST_START.search(text) and _LIST_SUBJECT.search(text)):
         return None
@@ -429,7 +320,7 @@ def _parse_list(text: str, now: datetime) -> Intent | None:
         r"\b(high|low|medium|normal)[- ]priority\b|\b(urgent|important)\b", lowered
     )
     if priority:
-        args["priority"] = _PRIORITY_WORDS.get(priority.group(1) or "", "high")
+        args["priority"] = PRIORITY_WORDS.get(priority.group(1) or "", "high")
         words.append(f"{args['priority']} priority")
 
     tag = re.search(r"#([\w-]+)|\b(?:tagged|with (?:the )?tag|labell?ed)\s+#?([\w-]+)", lowered)
@@ -505,10 +396,10 @@ def _find_recurrence(text: str, now: datetime) -> tuple[str | None, str, str, st
 def _parse_add(text: str, now: datetime) -> Intent | None:
     match = (
         _match(rf"(?:add|create|new|make|put|schedule|set up|note)(?: me)?(?: (?:a|an|another))?"
-               rf"(?: new)?(?: {_TASK_NOUN})?(?: to| for| called| named|:)? (?P<rest>.+?)"
+               rf"(?: new)?(?: {TASK_NOUN})?(?: to| for| called| named|:)? (?P<rest>.+?)"
                rf"(?: to (?:my|the)(?: [\w-]+)? (?:list|tasks|todos?|to-do list|todo list))?", text)
         or _match(r"remind me (?:to |about |of )?(?P<rest>.+)", text)
-        or _match(rf"(?:{_TASK_NOUN}|new)\s*:\s*(?P<rest>.+)", text)
+        or _match(rf"(?:{TASK_NOUN}|new)\s*:\s*(?P<rest>.+)", text)
         or _match(r"(?:i )?(?:need|have|must|should|gotta|got) to (?P<rest>.+)", text)
         or _match(r"don't forget (?:to )?(?P<rest>.+)", text)
         or _match(r"(?P<rest>(?:every|each|daily|weekly|monthly)\b.+)", text)
@@ -521,8 +412,8 @@ def _parse_add(text: str, now: datetime) -> Intent | None:
     if recurrence is not None:
         args["recurrence"] = recurrence
 
-    rest, tags = _take_tags(rest)
-    rest, priority = _take_priority(rest)
+    rest, tags = take_tags(rest)
+    rest, priority = take_priority(rest)
     found = find_when(rest, now)
     due: datetime | None = None
     if found is not None:
@@ -531,7 +422,7 @@ def _parse_add(text: str, now: datetime) -> Intent | None:
     if recurrence is not None and (found is None or not found.dated):
         # "every monday at 7am": the first Monday, at 7.
         due = _first_occurrence(now, note, weekday, found.at if found else None)
-    title = _clean_title(rest)
+    title = clean_title(rest)
     if not title:
         return None
     args = {"title": title, **args}
@@ -557,57 +448,6 @@ def _first_occurrence(now: datetime, note: str, weekday: str | None, at: time | 
             return candidate
         day += timedelta(1)
     raise AssertionError("unreachable")
-
-
-def _take_tags(text: str) -> tuple[str, list[str]]:
-    tags = [tag.lower() for tag in re.findall(r"(?<![\w&])#([A-Za-z][\w-]*)", text)]
-    text = re.sub(r"(?<![\w&])#[A-Za-z][\w-]*", " ", text)
-    tagged = re.search(
-        r"\b(?:tagged|with (?:the )?tags?|tag)\s+(?:as\s+)?"
-        r"([\w-]+(?:(?:,\s*|\s+and\s+)[\w-]+)*)\s*$",
-        text,
-        re.IGNORECASE,
-    )
-    if tagged:
-        tags += [t.lower() for t in re.split(r",\s*|\s+and\s+", tagged.group(1)) if t]
-        text = text[: tagged.start()]
-    return text, list(dict.fromkeys(tags))
-
-
-def _take_priority(text: str) -> tuple[str, str | None]:
-    patterns = [
-        (r"\b(?:with |at |as )?(?:a )?(?P<level>high|low|medium|normal)[- ]priority\b", None),
-        (r"\b(?:with )?priority:?\s*(?P<level>high|low|medium|normal)\b", None),
-        (r"\b(?:it's |it is |this is )?(?:urgent|important|asap|critical)\b", "high"),
-        (r"!(?P<level>high|low|medium)\b", None),
-    ]
-    for pattern, fixed in patterns:
-        match = re.search(pattern, text, re.IGNORECASE)
-        if match:
-            level = fixed or _PRIORITY_WORDS[match.group("level").lower()]
-            return remove_spans(text, [match.span()]), level
-    return text, None
-
-
-def _clean_title(text: str) -> str:
-    text = _strip_quotes(text.strip())
-    text = re.sub(
-        r"^(?:to|a task to|that i need to|that i have to)\s+", "", text, flags=re.IGNORECASE
-    )
-    # Connectors left dangling once dates, tags and priority are cut out.
-    for _ in range(3):
-        text = re.sub(r"(?:[\s,;:\-–—]+|\s+(?:and|with|at|on|by|due|for)\s*)$", "", text,
-                      flags=re.IGNORECASE)  # fmt: skip
-        text = re.sub(r"^[\s,;:\-–—]+", "", text)
-    text = _strip_quotes(text.strip())
-    return text[:1].upper() + text[1:]
-
-
-def _strip_quotes(text: str) -> str:
-    text = text.strip()
-    if len(text) >= 2 and text[0] in "\"'“" and text[-1] in "\"'”":
-        return text[1:-1].strip()
-    return text
 
 
 def _ordered(args: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from . import replies
-from .intents import Intent, TaskRef, parse_ref, parse_request
+from .intents import Intent, parse_request
+from .references import TaskRef, parse_ref
 from .transcript import Exchange, Transcript
 
 
