@@ -1,10 +1,9 @@
 #!/bin/sh
-# Start the backend the way docker compose does: apply the database migrations, then replace
-# this shell with the server so uvicorn is PID 1 and receives SIGTERM directly.
-# Kubernetes does not use this script: it runs `alembic upgrade head` once per release in a
-# separate job and starts the image's CMD.
-#   usage: ./docker-start.sh [COMMAND...]      (default: uvicorn src.main:app, as the image's CMD)
+# Migrate, then serve: apply the database migrations, then replace this shell with uvicorn
+# serving the app, so uvicorn is PID 1 (SIGTERM reaches it directly) and the app never serves an
+# older schema. docker compose, `cargo xtask dev` and the e2e suite start the backend with it;
+# Kubernetes migrates once per release in its own job and starts the image's CMD instead.
+#   usage: ./serve.sh [UVICORN OPTION...]        e.g. ./serve.sh --reload --port 8000
 set -eu
 alembic upgrade head
-[ "$#" -gt 0 ] || set -- uvicorn src.main:app
-exec "$@"
+exec uvicorn src.main:app "$@"

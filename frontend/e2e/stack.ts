@@ -57,17 +57,6 @@ function ensureBuild(): void {
   cpSync(path.join(FRONTEND, ".next", "static"), path.join(FRONTEND, ".next", "standalone", ".next", "static"), { recursive: true });
 }
 
-function run(name: string, command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${name} failed (exit ${code}):\n${output}`))));
-  });
-}
-
 export function start(name: string, command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): ChildProcess {
   const log = createWriteStream(path.join(LOGS, `${name}.log`));
   const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
@@ -170,8 +159,8 @@ export async function startStack(adminUrl: string, { backendEnv = {}, name }: St
 
   try {
     const env = { ...shared, CORS_ORIGINS: baseUrl, LOG_LEVEL: "warning", PYTHONUNBUFFERED: "1", ...backendEnv };
-    await run(named("alembic"), "uv", ["run", "alembic", "upgrade", "head"], BACKEND, env);
-    const backend = start(named("backend"), "uv", ["run", "uvicorn", "src.main:app", "--host", "127.0.0.1", "--port", String(backendPort)], BACKEND, env);
+    // Migrations, then uvicorn: the script compose and `cargo xtask dev` start the backend with.
+    const backend = start(named("backend"), "uv", ["run", "./serve.sh", "--host", "127.0.0.1", "--port", String(backendPort)], BACKEND, env);
     children.push(backend);
 
     // A ChatKit domain key turns the ChatKit view on (its script still can't load offline).

@@ -58,14 +58,14 @@ pub fn run(args: &DevArgs) -> Result<ExitCode> {
         cmd.args(args).envs(env.iter().map(|(k, v)| (k, v)));
         cmd
     };
-    eprintln!("==> backend: uv sync, migrations");
+    eprintln!("==> backend: uv sync");
     process::run(&mut backend_cmd(&["sync"]))?;
-    process::run(&mut backend_cmd(&["run", "alembic", "upgrade", "head"]))?;
     eprintln!("==> frontend: dependencies");
     npm_ci_if_stale(&root.join("frontend"))?;
 
     let port = args.backend_port.to_string();
-    let mut backend = backend_cmd(&["run", "uvicorn", "src.main:app", "--reload"]);
+    // Migrations, then uvicorn: the same script compose and the e2e suite start the backend with.
+    let mut backend = backend_cmd(&["run", "./serve.sh", "--reload"]);
     backend.args(["--host", "127.0.0.1", "--port", &port]).env("PYTHONUNBUFFERED", "1");
     let mut frontend = Command::new("npm");
     frontend
