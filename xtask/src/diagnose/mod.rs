@@ -78,27 +78,12 @@ pub fn render(cluster: &Cluster<'_>, snapshot: &Snapshot, findings: &[Finding]) 
     for f in findings {
         let _ = writeln!(out, "  pod {}: {}: {}", f.pod, f.subject, f.reason);
         if let Some(container) = &f.logs_of {
-            let logs = process::read(cluster.kubectl().args([
-                "logs",
-                "-n",
-                ns,
-                &f.pod,
-                "-c",
-                container,
-                "--previous",
-                &format!("--tail={LOG_LINES}"),
-            ]))
-            .or_else(|_| {
-                process::read(cluster.kubectl().args([
-                    "logs",
-                    "-n",
-                    ns,
-                    &f.pod,
-                    "-c",
-                    container,
-                    &format!("--tail={LOG_LINES}"),
-                ]))
-            });
+            // The crashed run's log; a container that never restarted has only the current one.
+            let tail = format!("--tail={LOG_LINES}");
+            let read = |extra: &[&str]| {
+                process::read(cluster.kubectl().args(["logs", "-n", ns, &f.pod, "-c", container, &tail]).args(extra))
+            };
+            let logs = read(&["--previous"]).or_else(|_| read(&[]));
             if let Ok(logs) = logs {
                 let _ = writeln!(out, "      last log lines:");
                 for line in logs.lines() {
