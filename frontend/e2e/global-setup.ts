@@ -1,6 +1,20 @@
 import type { FullConfig } from "@playwright/test";
 
-import { startStack } from "./stack";
+import { signUpByApi, startStack } from "./stack";
+
+/**
+ * One chat turn as a throwaway user: the backend's first turn loads the agent and connects its
+ * MCP client, which on a busy machine outlasts a test's wait for a reply.
+ */
+async function firstChatTurn(baseUrl: string): Promise<void> {
+  const cookie = await signUpByApi(baseUrl, "Warm-up");
+  const response = await fetch(`${baseUrl}/api/backend/chat`, {
+    method: "POST",
+    headers: { cookie, "content-type": "application/json" },
+    body: JSON.stringify({ message: "what's left?" }),
+  });
+  if (!response.ok) throw new Error(`the first chat turn failed: ${response.status} ${await response.text()}`);
+}
 
 /** Provisions the stack once for the run; the returned function tears it down. */
 export default async function globalSetup(_config: FullConfig): Promise<() => Promise<void>> {
@@ -15,5 +29,11 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
   process.env.E2E_BASE_URL = stack.baseUrl;
   process.env.E2E_BACKEND_URL = stack.backendUrl;
   console.log(`[e2e] frontend ${stack.baseUrl}, backend ${stack.backendUrl}`);
+  try {
+    await firstChatTurn(stack.baseUrl);
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
   return stack.stop;
 }

@@ -14,7 +14,7 @@ import { Client } from "pg";
 
 export const FRONTEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const BACKEND = path.resolve(FRONTEND, "..", "backend");
-const LOGS = path.join(FRONTEND, "test-results", "e2e-logs");
+export const LOGS = path.join(FRONTEND, "test-results", "e2e-logs");
 const BUILD_INPUTS = ["app", "components", "lib", "proxy.ts", "instrumentation.ts", "next.config.ts", "package-lock.json", "postcss.config.mjs"];
 
 export interface Stack {
@@ -97,6 +97,24 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
   }, 10_000);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * Signs a new user up through Better Auth's API at `origin` (as the page would, with its Origin)
+ * and returns the session cookie, for requests made outside a browser.
+ */
+export async function signUpByApi(origin: string, name: string): Promise<string> {
+  const email = `${name.toLowerCase()}-${randomBytes(4).toString("hex")}@example.com`;
+  const response = await fetch(`${origin}/api/auth/sign-up/email`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin },
+    body: JSON.stringify({ name, email, password: "correct horse battery" }),
+  });
+  if (!response.ok) throw new Error(`sign-up at ${origin} failed: ${response.status} ${await response.text()}`);
+  return response.headers
+    .getSetCookie()
+    .map((cookie) => cookie.split(";")[0])
+    .join("; ");
 }
 
 /** A fresh, uniquely named database on the server of `adminUrl` (a superuser URL). */
