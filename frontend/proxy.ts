@@ -21,7 +21,8 @@ export async function proxy(request: NextRequest) {
     return NextResponse.redirect(url);
   }
   if (session && isAuthPage) {
-    return NextResponse.redirect(new URL(safeNext(request.nextUrl.searchParams.get("next")), request.url));
+    const next = safeNext(request.nextUrl.searchParams.get("next"), request.nextUrl.origin);
+    return NextResponse.redirect(new URL(next, request.url));
   }
   return NextResponse.next();
 }

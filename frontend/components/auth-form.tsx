@@ -14,7 +14,8 @@ const inputClass =
 
 export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
   const router = useRouter();
-  const next = safeNext(useSearchParams().get("next"));
+  const nextParam = useSearchParams().get("next");
+  const next = safeNext(nextParam);
   const id = useId();
   const [error, setError] = useState<FormError | null>(null);
   const [pending, setPending] = useState(false);
@@ -38,7 +39,7 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
       setPending(false);
       return setError(authErrorMessage(result.error));
     }
-    router.replace(next);
+    router.replace(safeNext(nextParam, window.location.origin));
     router.refresh();
   }
 

@@ -4,6 +4,32 @@ import { signIn, signOut, signUp, uniqueEmail } from "./helpers";
 
 const PASSWORD = "correct horse battery";
 
+/** Targets a browser reads as another host once it strips tabs and newlines or turns `\` into `/`. */
+const EVIL_NEXT = ["/%09/evil.example", "/%0A/evil.example", "/%0D/evil.example", "/%5C/evil.example", "/.//evil.example", "%5C%5Cevil.example"];
+
+test("the next parameter never leads off the app: sign-in form and signed-in redirect", async ({ page, baseURL }) => {
+  const user = { name: "Gwen", email: uniqueEmail("gwen"), password: PASSWORD };
+  await signUp(page, user);
+  // Signed in, opening sign-in with a hostile next (proxy.ts redirects at once).
+  for (const next of EVIL_NEXT) {
+    await page.goto(`/sign-in?next=${next}`);
+    await expect(page.getByTestId("user-email")).toHaveText(user.email);
+    expect(new URL(page.url()).origin, next).toBe(new URL(baseURL!).origin);
+  }
+  await signOut(page);
+
+  // Signing in through the form with a hostile next lands in the app too.
+  for (const next of ["/%09/evil.example", "/%5C/evil.example"]) {
+    await signIn(page, user.email, user.password, `/sign-in?next=${next}`);
+    await expect(page.getByTestId("user-email")).toHaveText(user.email);
+    expect(new URL(page.url()).origin, next).toBe(new URL(baseURL!).origin);
+    await signOut(page);
+  }
+  // A real path on the app is followed.
+  await signIn(page, user.email, user.password, "/sign-in?next=/chatkit");
+  await expect(page).toHaveURL(/\/chatkit$/);
+});
+
 test("the app works at an address nobody configured; a cross-site request is refused", async ({ browser, baseURL, request }) => {
   // The stack's BETTER_AUTH_URL is http://127.0.0.1:PORT; localhost:PORT is another origin,
   // as a Minikube NodePort or a port-forward is, and it is in no trusted-origins list.

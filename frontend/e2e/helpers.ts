@@ -17,8 +17,9 @@ export async function signUp(page: Page, user: { name: string; email: string; pa
   await expect(page.getByTestId("user-email")).toHaveText(user.email);
 }
 
-export async function signIn(page: Page, email: string, password: string): Promise<void> {
-  await submitAuthForm(page, "/sign-in", { "auth-email": email, "auth-password": password });
+/** Signs in through the form at `path` (say, `/sign-in?next=…`). */
+export async function signIn(page: Page, email: string, password: string, path = "/sign-in"): Promise<void> {
+  await submitAuthForm(page, path, { "auth-email": email, "auth-password": password });
 }
 
 /**
