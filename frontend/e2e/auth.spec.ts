@@ -63,3 +63,13 @@ test("the app works at an address nobody configured; a cross-site request is ref
   });
   expect(sideways.status()).toBe(403);
 });
+
+test("the proxy refuses an oversized body with 413 JSON", async ({ page }) => {
+  await signUp(page, { name: "Ivy", email: uniqueEmail("ivy"), password: PASSWORD });
+  const response = await page.request.post("/api/backend/tasks", {
+    headers: { "content-type": "application/json" },
+    data: JSON.stringify({ title: "x", description: "y".repeat(2 * 1024 * 1024) }),
+  });
+  expect(response.status()).toBe(413);
+  expect((await response.json()).detail).toMatch(/too large/i);
+});

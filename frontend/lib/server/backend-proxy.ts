@@ -14,6 +14,37 @@ const FORWARDED_RESPONSE_HEADERS = [
 ];
 const FORWARDED_REQUEST_HEADERS = ["accept", "content-type", "last-event-id"];
 
+/**
+ * The largest request body passed to the backend, in bytes. The biggest the app sends is a chat
+ * turn (4,000 characters and up to 500 visible task numbers, well under 64 KiB); the cap leaves
+ * room for ChatKit's requests while keeping a client from streaming an unbounded body through.
+ */
+export const MAX_BODY_BYTES = 1024 * 1024;
+const TOO_LARGE = `Request body too large: at most ${MAX_BODY_BYTES / 1024} KiB.`;
+
+/**
+ * The body as a stream that fails once more than `limit` bytes have passed: it is forwarded as
+ * it arrives, never held in memory whole, and `exceeded()` tells a failed upload from others.
+ */
+function capped(body: ReadableStream<Uint8Array>, limit: number): { stream: ReadableStream<Uint8Array>; exceeded: () => boolean } {
+  let total = 0;
+  let over = false;
+  const stream = body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        total += chunk.byteLength;
+        if (total > limit) {
+          over = true;
+          controller.error(new Error(TOO_LARGE));
+        } else {
+          controller.enqueue(chunk);
+        }
+      },
+    }),
+  );
+  return { stream, exceeded: () => over };
+}
+
 /** Joins path segments for the backend URL, refusing any that could climb out of the user's scope. */
 export function backendPath(segments: string[]): string | null {
   if (segments.some((s) => s === "" || s === "." || s === ".." || s.includes("/") || s.includes("\\"))) {
@@ -48,14 +79,18 @@ export async function proxyToBackend(
     const value = request.headers.get(name);
     if (value) headers.set(name, value);
   }
-  const hasBody = request.method !== "GET" && request.method !== "HEAD";
+  const hasBody = request.method !== "GET" && request.method !== "HEAD" && request.body !== null;
+  // A declared length over the cap is refused before a byte is read; an undeclared one (chunked)
+  // is cut off where it passes the cap.
+  if (hasBody && Number(request.headers.get("content-length") ?? 0) > MAX_BODY_BYTES) return jsonError(413, TOO_LARGE);
+  const body = hasBody ? capped(request.body!, MAX_BODY_BYTES) : null;
 
   let upstream: Response;
   try {
     upstream = await fetch(url, {
       method: request.method,
       headers,
-      body: hasBody ? request.body : undefined,
+      body: body?.stream,
       // Required by Node's fetch to stream a request body.
       ...(hasBody ? { duplex: "half" } : {}),
       signal: request.signal,
@@ -63,6 +98,7 @@ export async function proxyToBackend(
       redirect: "manual",
     } as RequestInit);
   } catch (error) {
+    if (body?.exceeded()) return jsonError(413, TOO_LARGE);
     if (request.signal.aborted) return jsonError(499, "Request cancelled.");
     // The path only: the query may carry the user's search text (the backend's log omits it too).
     console.error(`[proxy] ${request.method} ${readConfig().backendUrl}${path} failed:`, error);

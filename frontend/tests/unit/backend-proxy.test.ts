@@ -11,10 +11,11 @@ vi.mock("@/lib/server/auth", () => ({
   getAuth: () => ({ api: { getToken: async () => ({ token: "signed.jwt.token" }) } }),
 }));
 
-const { backendPath, proxyToBackend } = await import("@/lib/server/backend-proxy");
+const { backendPath, MAX_BODY_BYTES, proxyToBackend } = await import("@/lib/server/backend-proxy");
 
 interface Seen {
   method: string;
+  timezone?: string | string[];
   url: string;
   authorization: string | undefined;
   cookie: string | undefined;
@@ -35,7 +36,8 @@ function read(req: IncomingMessage): Promise<string> {
 
 beforeAll(async () => {
   server = createServer(async (req, res) => {
-    seen.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization, cookie: req.headers.cookie, body: await read(req) });
+    const timezone = req.headers["x-timezone"];
+    seen.push({ method: req.method!, ...(timezone ? { timezone } : {}), url: req.url!, authorization: req.headers.authorization, cookie: req.headers.cookie, body: await read(req) });
     if (req.url!.endsWith("/chat/stream")) {
       res.writeHead(200, { "content-type": "text/event-stream", "x-conversation-id": "42", "x-vercel-ai-ui-message-stream": "v1", "set-cookie": "leak=1" });
       res.write('data: {"type":"start"}\n\n');
@@ -91,6 +93,43 @@ describe("proxyToBackend", () => {
     let rest = "";
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += decoder.decode(chunk.value);
     expect(rest).toContain('"finish"');
+  });
+
+  it("refuses a body declared larger than the cap with 413 JSON, without calling the backend", async () => {
+    const request = new Request("http://app.test/api/backend/tasks", {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": String(MAX_BODY_BYTES + 1) },
+      body: new ReadableStream({ start: (c) => c.close() }),
+      duplex: "half",
+    } as RequestInit);
+    const response = await proxyToBackend(request, toUser("tasks"));
+    expect(response.status).toBe(413);
+    expect((await response.json()).detail).toMatch(/too large/i);
+    expect(seen).toEqual([]);
+  });
+
+  it("cuts off an unbounded streamed body at the cap with 413, reading no more than the cap", async () => {
+    const chunk = new Uint8Array(64 * 1024).fill(0x61);
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    const request = new Request("http://app.test/api/backend/tasks", { method: "POST", body: endless, duplex: "half" } as RequestInit);
+    const response = await proxyToBackend(request, toUser("tasks"));
+    expect(response.status).toBe(413);
+    expect((await response.json()).detail).toMatch(/too large/i);
+    // Streamed, not buffered: what was read stops within a few chunks of the cap.
+    expect(pulled).toBeLessThan(MAX_BODY_BYTES + 4 * chunk.byteLength);
+  });
+
+  it("passes a body just under the cap through whole", async () => {
+    const body = JSON.stringify({ title: "x".repeat(MAX_BODY_BYTES - 20) });
+    const response = await proxyToBackend(new Request("http://app.test/api/backend/tasks", { method: "POST", body }), toUser("tasks"));
+    expect(response.status).toBe(201);
+    expect(seen[0]!.body.length).toBe(body.length);
   });
 
   it("answers 401 without a session and never calls the backend", async () => {
