@@ -1,7 +1,7 @@
 "use client";
 
 import Link from "next/link";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useId, useRef, useState } from "react";
 
 import { api } from "@/lib/api";
 import { sortConversations, toUIMessages, type ChatMessage } from "@/lib/chat-messages";
@@ -16,12 +16,18 @@ interface Thread {
   messages: ChatMessage[];
 }
 
-let threadSeq = 0;
-const newThread = (): Thread => ({ key: `new-${++threadSeq}`, conversationId: null, messages: [] });
-
 /** Chat with the assistant, plus the conversation history to resume or delete. */
 export function ChatPanel({ onTasksChanged, chatkitEnabled }: { onTasksChanged: () => void; chatkitEnabled: boolean }) {
-  const [thread, setThread] = useState<Thread>(newThread);
+  // The thread key names the chat's DOM ids, so the first one must be the same on the server
+  // and in the browser: useId, plus a per-instance count for threads opened later.
+  const chatId = useId();
+  const threadSeq = useRef(0);
+  const newThread = (conversationId: number | null = null, messages: ChatMessage[] = []): Thread => ({
+    key: `${chatId}${++threadSeq.current}`,
+    conversationId,
+    messages,
+  });
+  const [thread, setThread] = useState<Thread>({ key: `${chatId}0`, conversationId: null, messages: [] });
   const [conversations, setConversations] = useState<Conversation[] | null>(null);
   const [listError, setListError] = useState<string | null>(null);
   const [assistant, setAssistant] = useState<AssistantInfo | null>(null);
@@ -61,7 +67,7 @@ export function ChatPanel({ onTasksChanged, chatkitEnabled }: { onTasksChanged: 
     setOpening(id);
     try {
       const messages = toUIMessages(await api.conversationMessages(id));
-      setThread({ key: `conversation-${id}-${++threadSeq}`, conversationId: id, messages });
+      setThread(newThread(id, messages));
       setShowHistory(false);
     } catch (error) {
       setListError(error instanceof Error ? error.message : "Couldn't open the conversation.");
