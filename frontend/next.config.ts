@@ -9,6 +9,9 @@ const nextConfig: NextConfig = {
   images: { unoptimized: true },
   outputFileTracingExcludes: { "*": ["node_modules/sharp/**", "node_modules/@img/**"] },
   poweredByHeader: false,
+  // `next dev` serves its scripts only to pages opened at localhost unless told otherwise; the
+  // other loopback addresses a user may type must hydrate too.
+  allowedDevOrigins: ["127.0.0.1", "[::1]"],
   // Builds run in fresh image layers and CI clones, where Turbopack's on-disk build cache is
   // written and then thrown away (40–107 s measured here); leave it off.
   experimental: { turbopackFileSystemCacheForBuild: false },

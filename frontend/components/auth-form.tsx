@@ -1,8 +1,8 @@
 "use client";
 
 import Link from "next/link";
-import { useRouter, useSearchParams } from "next/navigation";
-import { useId, useState, type FormEvent } from "react";
+import { useRouter } from "next/navigation";
+import { useEffect, useId, useState, type FormEvent } from "react";
 
 import { authClient } from "@/lib/auth-client";
 import { authErrorMessage, validateCredentials, type FormError } from "@/lib/auth-errors";
@@ -12,13 +12,19 @@ const inputClass =
   "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm " +
   "aria-[invalid=true]:border-red-500 dark:border-slate-700 dark:bg-slate-900";
 
-export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
+/**
+ * Rendered on the server in full (the page passes `next` from its query), so the form is in the
+ * first HTML; it submits only through `onSubmit`, once this script has run.
+ */
+export function AuthForm({ mode, next: nextParam }: { mode: "sign-in" | "sign-up"; next: string | null }) {
   const router = useRouter();
-  const nextParam = useSearchParams().get("next");
   const next = safeNext(nextParam);
   const id = useId();
   const [error, setError] = useState<FormError | null>(null);
   const [pending, setPending] = useState(false);
+  // Until this script runs, submitting would be the browser's own: no submit before then.
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
   const signUp = mode === "sign-up";
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
@@ -53,13 +59,20 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
     error?.field === field ? { "aria-invalid": true, "aria-describedby": `${id}-${field}-error` } : {};
 
   return (
+    // method="post" too, so that even a submit this handler never sees puts nothing in the URL.
     <form
+      method="post"
       onSubmit={onSubmit}
       noValidate
       className="space-y-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900"
       data-testid={`${mode}-form`}
     >
       <h1 className="text-lg font-semibold">{signUp ? "Create your account" : "Sign in"}</h1>
+      <noscript>
+        <p role="alert" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-200" data-testid="auth-needs-js">
+          This app needs JavaScript to sign you in. Turn it on and reload the page.
+        </p>
+      </noscript>
       {error?.field === "form" ? (
         <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300" data-testid="auth-error">
           {error.message}
@@ -95,7 +108,7 @@ export function AuthForm({ mode }: { mode: "sign-in" | "sign-up" }) {
       </div>
       <button
         type="submit"
-        disabled={pending}
+        disabled={pending || !hydrated}
         className="w-full rounded-md bg-brand-600 px-3 py-2 text-sm font-semibold text-white hover:bg-brand-700 disabled:opacity-60"
         data-testid="auth-submit"
       >

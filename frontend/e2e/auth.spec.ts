@@ -30,6 +30,30 @@ test("the next parameter never leads off the app: sign-in form and signed-in red
   await expect(page).toHaveURL(/\/chatkit$/);
 });
 
+test("with JavaScript off, the auth forms put no password in a URL", async ({ browser, baseURL }) => {
+  const context = await browser.newContext({ baseURL, javaScriptEnabled: false });
+  const page = await context.newPage();
+  const requested: string[] = [];
+  page.on("request", (request) => requested.push(request.url()));
+  try {
+    for (const path of ["/sign-up", "/sign-in"]) {
+      await page.goto(path);
+      await expect(page.getByTestId("auth-needs-js")).toBeVisible();
+      if (path === "/sign-up") await page.getByTestId("auth-name").fill("Nojs");
+      await page.getByTestId("auth-email").fill("nojs@example.com");
+      await page.getByTestId("auth-password").fill("correct horse 42");
+      // Enter in the password field, and a click on the button, as a user would try.
+      await page.getByTestId("auth-password").press("Enter");
+      await page.getByTestId("auth-submit").click({ force: true });
+      await page.waitForLoadState();
+      expect(page.url()).not.toContain("password");
+    }
+    expect(requested.filter((url) => /password|correct/.test(url))).toEqual([]);
+  } finally {
+    await context.close();
+  }
+});
+
 test("the app works at an address nobody configured; a cross-site request is refused", async ({ browser, baseURL, request }) => {
   // The stack's BETTER_AUTH_URL is http://127.0.0.1:PORT; localhost:PORT is another origin,
   // as a Minikube NodePort or a port-forward is, and it is in no trusted-origins list.

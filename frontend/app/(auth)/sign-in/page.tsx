@@ -1,14 +1,10 @@
 import type { Metadata } from "next";
-import { Suspense } from "react";
 
 import { AuthForm } from "@/components/auth-form";
 
 export const metadata: Metadata = { title: "Sign in · Todo Chatbot" };
 
-export default function SignInPage() {
-  return (
-    <Suspense>
-      <AuthForm mode="sign-in" />
-    </Suspense>
-  );
+export default async function SignInPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const { next } = await searchParams;
+  return <AuthForm mode="sign-in" next={typeof next === "string" ? next : null} />;
 }
