@@ -1,19 +1,11 @@
-/** Runs once when the server starts: check the configuration, then create Better Auth's tables. */
+/**
+ * Runs once when the server starts. Next compiles this file for the edge runtime too; the
+ * Node-only start-up (which may exit the process) lives in its own module, imported only
+ * behind the NEXT_RUNTIME check that Next resolves at build time, so no edge bundle holds it.
+ */
 export async function register(): Promise<void> {
-  if (process.env.NEXT_RUNTIME !== "nodejs") return;
-  const { getAuth, ensureAuthSchema } = await import("./lib/server/auth");
-  try {
-    // Builds the auth instance from the environment: a configuration error (say, no
-    // BETTER_AUTH_SECRET in production) must stop the server, not leave it "healthy".
-    getAuth();
-  } catch (error) {
-    console.error(`[config] ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  }
-  try {
-    await ensureAuthSchema();
-  } catch (error) {
-    // Not fatal: the database may come up later; /api/ready reports it and the next request retries.
-    console.error("[auth] schema migration at start-up failed:", error);
+  if (process.env.NEXT_RUNTIME === "nodejs") {
+    const { startServer } = await import("./lib/server/start");
+    await startServer();
   }
 }

@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect, test, type Browser } from "@playwright/test";
 
-import { FRONTEND, freePort, signUpByApi, start, stopProcess, waitFor } from "./stack";
+import { FRONTEND, freePort, LOGS, signUpByApi, start, stopProcess, waitFor } from "./stack";
 import { signUp, uniqueEmail } from "./helpers";
 
 /**
@@ -61,6 +61,9 @@ test("the dev server: serves every loopback address, and its log has nothing to 
     await signUp(page, { name: "Dev", email: uniqueEmail("dev"), password: "correct horse battery" });
     await page.reload();
     await expect(page.getByTestId("chat-input")).toBeVisible();
+    const favicon = await page.request.get("/favicon.ico");
+    expect(favicon.status()).toBe(200);
+    expect(favicon.headers()["content-type"]).toMatch(/image/);
     // The other loopback addresses a user may type hydrate too (the button waits for that).
     for (const host of ["localhost", "[::1]"]) {
       const other = await context.newPage();
@@ -75,4 +78,7 @@ test("the dev server: serves every loopback address, and its log has nothing to 
     await stopProcess(child);
     rmSync(data, { recursive: true, force: true });
   }
+  const log = readFileSync(path.join(LOGS, "next-dev.log"), "utf8");
+  const noise = log.split("\n").filter((line) => /⚠|⨯|warn|error|deprecat|Edge Runtime|password/i.test(line));
+  expect(noise, log).toEqual([]);
 });
