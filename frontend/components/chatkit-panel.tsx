@@ -5,6 +5,7 @@ import Script from "next/script";
 import { useEffect, useState } from "react";
 
 import { BACKEND_PROXY } from "@/lib/api";
+import { fetchWithTimezone } from "@/lib/timezone";
 
 /** Where OpenAI serves the ChatKit web component; it is not on npm, so it cannot load offline. */
 const CHATKIT_SCRIPT = "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js";
@@ -16,7 +17,7 @@ const LOAD_TIMEOUT_MS = 8000;
  */
 export function ChatKitPanel({ domainKey }: { domainKey: string }) {
   const [status, setStatus] = useState<"loading" | "ready" | "failed">("loading");
-  const { control } = useChatKit({ api: { url: `${BACKEND_PROXY}/chatkit`, domainKey } });
+  const { control } = useChatKit({ api: { url: `${BACKEND_PROXY}/chatkit`, domainKey, fetch: fetchWithTimezone } });
 
   useEffect(() => {
     if (customElements.get("openai-chatkit")) return setStatus("ready");

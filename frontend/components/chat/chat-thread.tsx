@@ -6,6 +6,7 @@ import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 
 
 import { BACKEND_PROXY } from "@/lib/api";
 import { chatErrorMessage, lastUserText, messageChangedTasks, toolPart, type ChatMessage } from "@/lib/chat-messages";
+import { timezoneHeaders } from "@/lib/timezone";
 
 import { ToolCard } from "./tool-card";
 
@@ -39,6 +40,7 @@ export function ChatThread({
             message: lastUserText(messages),
             ...(conversation.current !== null ? { conversation_id: conversation.current } : {}),
           },
+          headers: timezoneHeaders(),
         }),
         // The conversation id comes as a header before any token: remember it at once.
         fetch: async (input, init) => {

@@ -12,7 +12,7 @@ const FORWARDED_RESPONSE_HEADERS = [
   "x-conversation-id",
   "x-vercel-ai-ui-message-stream",
 ];
-const FORWARDED_REQUEST_HEADERS = ["accept", "content-type", "last-event-id"];
+const FORWARDED_REQUEST_HEADERS = ["accept", "content-type", "last-event-id", "x-timezone"];
 
 /**
  * The largest request body passed to the backend, in bytes. The biggest the app sends is a chat

@@ -95,6 +95,12 @@ describe("proxyToBackend", () => {
     expect(rest).toContain('"finish"');
   });
 
+  it("forwards the browser's timezone on chat requests", async () => {
+    const request = new Request("http://app.test/api/backend/chat", { method: "POST", headers: { "x-timezone": "Asia/Tokyo" }, body: "{}" });
+    expect((await proxyToBackend(request, toUser("chat"))).status).toBe(201);
+    expect(seen[0]!.timezone).toBe("Asia/Tokyo");
+  });
+
   it("refuses a body declared larger than the cap with 413 JSON, without calling the backend", async () => {
     const request = new Request("http://app.test/api/backend/tasks", {
       method: "POST",
