@@ -1,8 +1,51 @@
-import { expect, test } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 
-import { signUp, uniqueEmail } from "./helpers";
+import { chat, signUp, taskItem, uniqueEmail } from "./helpers";
 
 const PASSWORD = "correct horse battery";
+
+async function addTask(page: Page, title: string): Promise<void> {
+  await page.getByTestId("task-title-input").first().fill(title);
+  await page.getByTestId("task-submit").first().click();
+  await expect(taskItem(page, title)).not.toHaveAttribute("data-task-id", /^-/);
+}
+
+/** The titles the server has for this user, in the list's default order. */
+async function serverTitles(page: Page): Promise<string[]> {
+  const response = await page.request.get("/api/backend/tasks");
+  return ((await response.json()) as { items: { title: string }[] }).items.map((t) => t.title);
+}
+
+test("a task deleted while the chat changes tasks stays deleted, and the list ends as the server has it", async ({ page }) => {
+  // The page's clock is the test's, so the undo window is still open when the chat's change
+  // lands however long the assistant takes to answer.
+  await page.clock.install();
+  await signUp(page, { name: "Jo", email: uniqueEmail("jo"), password: PASSWORD });
+  await addTask(page, "Walk the dog");
+  await addTask(page, "Feed the cat");
+
+  // Delete in the list: the Undo notice shows while the delete waits…
+  await taskItem(page, "Walk the dog").getByTestId("task-delete").click();
+  await expect(page.getByTestId("undo-toast")).toBeVisible();
+  await page.clock.pauseAt(await page.evaluate(() => Date.now() + 10));
+  // …and within that window the chat adds a task, which refetches the list (a 0 ms timer).
+  await chat(page, "add zeta");
+  await expect(page.getByTestId("tool-card").filter({ hasText: /Added '.*zeta.*'/i })).toBeVisible();
+  await page.clock.runFor(10);
+  await expect(taskItem(page, /zeta/i)).toBeVisible();
+  await expect(page.getByTestId("undo-toast")).toBeVisible();
+  await expect(taskItem(page, "Walk the dog")).toHaveCount(0);
+
+  // The window closes, the delete is sent: the list is the server's list, without a reload
+  // (the assistant titles the task as a sentence: "Zeta").
+  await page.clock.runFor(5_000);
+  await page.clock.resume();
+  await expect(page.getByTestId("undo-toast")).toBeHidden();
+  await expect.poll(() => serverTitles(page)).toEqual(["Zeta", "Feed the cat"]);
+  await expect(page.getByTestId("task-title")).toHaveText(["Zeta", "Feed the cat"]);
+  await page.reload();
+  await expect(page.getByTestId("task-title")).toHaveText(["Zeta", "Feed the cat"]);
+});
 
 test("a second page load hydrates without a mismatch", async ({ page }) => {
   const problems: string[] = [];
