@@ -1,6 +1,6 @@
 "use client";
 
-import { useCallback, useState } from "react";
+import { useCallback, useRef, useState } from "react";
 
 import { ChatPanel } from "./chat/chat-panel";
 import { TaskPanel } from "./tasks/task-panel";
@@ -9,12 +9,18 @@ type Tab = "tasks" | "chat";
 
 /**
  * Tasks and chat side by side (tabs on a phone). The chat bumps `tasksVersion` after the
- * assistant changes tasks, and the list refetches: no reload needed.
+ * assistant changes tasks, and the list refetches: no reload needed. The list tells the chat
+ * which task numbers it shows, so ordinals in chat ("the first task") mean what the user sees.
  */
 export function Workspace({ chatkitEnabled }: { chatkitEnabled: boolean }) {
   const [tab, setTab] = useState<Tab>("tasks");
   const [tasksVersion, setTasksVersion] = useState(0);
   const tasksChanged = useCallback(() => setTasksVersion((v) => v + 1), []);
+  const shown = useRef<number[]>([]);
+  const onVisibleTasks = useCallback((numbers: number[]) => {
+    shown.current = numbers;
+  }, []);
+  const visibleTasks = useCallback(() => shown.current, []);
 
   const tabClass = (t: Tab) =>
     `flex-1 rounded-md px-3 py-1.5 text-sm font-medium ${
@@ -32,10 +38,10 @@ export function Workspace({ chatkitEnabled }: { chatkitEnabled: boolean }) {
         </button>
       </div>
       <section id="panel-tasks" aria-labelledby="tab-tasks" className={tab === "tasks" ? "block" : "hidden lg:block"}>
-        <TaskPanel version={tasksVersion} />
+        <TaskPanel version={tasksVersion} onVisibleTasks={onVisibleTasks} />
       </section>
       <section id="panel-chat" aria-labelledby="tab-chat" className={`${tab === "chat" ? "flex" : "hidden lg:flex"} lg:sticky lg:top-20`}>
-        <ChatPanel onTasksChanged={tasksChanged} chatkitEnabled={chatkitEnabled} />
+        <ChatPanel onTasksChanged={tasksChanged} visibleTasks={visibleTasks} chatkitEnabled={chatkitEnabled} />
       </section>
     </main>
   );

@@ -61,3 +61,24 @@ test("a second page load hydrates without a mismatch", async ({ page }) => {
   await page.getByTestId("chat-input").fill("hydrated");
   expect(problems.filter((text) => /hydrat|#418|#423|#425|did not match/i.test(text))).toEqual([]);
 });
+
+test("the list shows each task's number, and chat's numbers and ordinals name what the list shows", async ({ page }) => {
+  await signUp(page, { name: "Max", email: uniqueEmail("max"), password: PASSWORD });
+  for (const title of ["Alpha", "Beta", "Gamma"]) await addTask(page, title);
+  // Newest first, each with the user's own number.
+  await expect(page.getByTestId("task-title")).toHaveText(["Gamma", "Beta", "Alpha"]);
+  await expect(page.getByTestId("task-number")).toHaveText(["#3", "#2", "#1"]);
+
+  // "#1" in chat is the task the list labels #1.
+  await chat(page, "mark #1 as done");
+  await expect(taskItem(page, "Alpha")).toHaveAttribute("data-completed", "true");
+
+  // With the list narrowed to Beta, "the first task" is Beta, not the newest open task (Gamma).
+  await page.getByTestId("task-search").fill("Beta");
+  await expect(page.getByTestId("task-title")).toHaveText(["Beta"]);
+  await chat(page, "delete the first task");
+  await expect(page.getByTestId("tool-card").filter({ hasText: /Deleted 'Beta'/ })).toBeVisible();
+  await page.getByTestId("task-search").fill("");
+  await expect(page.getByTestId("task-title")).toHaveText(["Gamma", "Alpha"]);
+  await expect.poll(() => serverTitles(page)).toEqual(["Gamma", "Alpha"]);
+});

@@ -64,6 +64,21 @@ export function lastUserText(messages: ChatMessage[]): string {
   return "";
 }
 
+/** The most task numbers a chat request names as the visible list (the backend's limit). */
+export const MAX_VISIBLE_TASKS = 500;
+
+/**
+ * Body of a chat turn: the new text, the conversation it continues, and the task numbers the
+ * list shows in display order, so "the first task" means the first one the user sees.
+ */
+export function chatRequestBody(messages: ChatMessage[], conversationId: number | null, visibleTasks: number[]) {
+  return {
+    message: lastUserText(messages),
+    ...(conversationId !== null ? { conversation_id: conversationId } : {}),
+    visible_tasks: visibleTasks.filter((n) => n > 0).slice(0, MAX_VISIBLE_TASKS),
+  };
+}
+
 /** Newest activity first, whatever order the server used. */
 export function sortConversations(conversations: Conversation[]): Conversation[] {
   return [...conversations].sort((a, b) => b.updated_at.localeCompare(a.updated_at) || b.id - a.id);

@@ -84,6 +84,7 @@ export class TaskListModel {
     const now = new Date().toISOString();
     const draft: Task = {
       id: tempId(),
+      number: 0,
       user_id: "",
       title: input.title,
       description: input.description ?? null,

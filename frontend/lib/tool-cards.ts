@@ -97,7 +97,9 @@ export function describeToolCall(
 
   const fields: Json = { ...input, ...(isObject(result) ? result : {}) };
   const title = str(fields.title);
-  const quoted = title ? `'${title}'` : `task ${String(fields.task_id ?? input.task_id ?? "")}`.trim();
+  // Tools name tasks by the user's number; conversations stored before that, by the global id.
+  const number = fields.number ?? input.number;
+  const quoted = title ? `'${title}'` : number != null ? `task #${String(number)}` : `task ${String(fields.task_id ?? input.task_id ?? "")}`.trim();
   switch (name) {
     case "add_task":
       return { tone: "success", text: `Added ${quoted}${details(fields, now)}` };

@@ -8,6 +8,8 @@ export type Recurrence = (typeof RECURRENCES)[number];
 
 export interface Task {
   id: number;
+  /** The user's own task number (1, 2, …, never reused): what the list shows and chat accepts. */
+  number: number;
   user_id: string;
   title: string;
   description: string | null;

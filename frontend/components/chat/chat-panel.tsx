@@ -17,7 +17,15 @@ interface Thread {
 }
 
 /** Chat with the assistant, plus the conversation history to resume or delete. */
-export function ChatPanel({ onTasksChanged, chatkitEnabled }: { onTasksChanged: () => void; chatkitEnabled: boolean }) {
+export function ChatPanel({
+  onTasksChanged,
+  visibleTasks,
+  chatkitEnabled,
+}: {
+  onTasksChanged: () => void;
+  visibleTasks: () => number[];
+  chatkitEnabled: boolean;
+}) {
   // The thread key names the chat's DOM ids, so the first one must be the same on the server
   // and in the browser: useId, plus a per-instance count for threads opened later.
   const chatId = useId();
@@ -135,7 +143,7 @@ export function ChatPanel({ onTasksChanged, chatkitEnabled }: { onTasksChanged: 
           <ConversationList conversations={conversations} activeId={thread.conversationId} error={listError} onOpen={(id) => void open(id)} onDelete={(id) => void remove(id)} />
         </nav>
         <div className={`${showHistory ? "hidden md:flex" : "flex"} min-w-0 flex-1 flex-col`}>
-          <ChatThread key={thread.key} chatKey={thread.key} conversationId={thread.conversationId} initialMessages={thread.messages} onConversation={onConversation} onReply={onReply} />
+          <ChatThread key={thread.key} chatKey={thread.key} conversationId={thread.conversationId} initialMessages={thread.messages} onConversation={onConversation} onReply={onReply} visibleTasks={visibleTasks} />
         </div>
       </div>
     </div>

@@ -5,7 +5,7 @@ import { DefaultChatTransport } from "ai";
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 
 import { BACKEND_PROXY } from "@/lib/api";
-import { chatErrorMessage, lastUserText, messageChangedTasks, toolPart, type ChatMessage } from "@/lib/chat-messages";
+import { chatErrorMessage, chatRequestBody, messageChangedTasks, toolPart, type ChatMessage } from "@/lib/chat-messages";
 import { timezoneHeaders } from "@/lib/timezone";
 
 import { ToolCard } from "./tool-card";
@@ -23,12 +23,15 @@ export function ChatThread({
   initialMessages,
   onConversation,
   onReply,
+  visibleTasks,
 }: {
   chatKey: string;
   conversationId: number | null;
   initialMessages: ChatMessage[];
   onConversation: (id: number) => void;
   onReply: (changedTasks: boolean) => void;
+  /** The task numbers the list shows now, in display order. */
+  visibleTasks: () => number[];
 }) {
   const conversation = useRef(conversationId);
   const [transport] = useState(
@@ -36,10 +39,7 @@ export function ChatThread({
       new DefaultChatTransport<ChatMessage>({
         api: `${BACKEND_PROXY}/chat/stream`,
         prepareSendMessagesRequest: ({ messages }) => ({
-          body: {
-            message: lastUserText(messages),
-            ...(conversation.current !== null ? { conversation_id: conversation.current } : {}),
-          },
+          body: chatRequestBody(messages, conversation.current, visibleTasks()),
           headers: timezoneHeaders(),
         }),
         // The conversation id comes as a header before any token: remember it at once.

@@ -63,8 +63,16 @@ export function TaskItem({
         data-testid="task-toggle"
       />
       <div className="min-w-0 flex-1">
-        <p className={`break-words font-medium ${task.completed ? "text-slate-400 line-through" : ""}`} data-testid="task-title">
-          {task.title}
+        <p className="break-words font-medium">
+          {task.number > 0 ? (
+            // The number chat understands ("delete task 3"): the user's own, never reused.
+            <span className="mr-1.5 font-normal tabular-nums text-slate-400" data-testid="task-number">
+              #{task.number}
+            </span>
+          ) : null}
+          <span className={task.completed ? "text-slate-400 line-through" : ""} data-testid="task-title">
+            {task.title}
+          </span>
         </p>
         {task.description ? <p className="mt-0.5 break-words text-sm text-slate-600 dark:text-slate-400">{task.description}</p> : null}
         <div className="mt-1.5 flex flex-wrap items-center gap-1.5 text-xs">

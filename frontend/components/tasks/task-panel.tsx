@@ -11,7 +11,7 @@ import { TaskFiltersBar } from "./task-filters-bar";
 import { TaskItem } from "./task-item";
 
 /** The task list: filters, add form, optimistic edits with rollback, delete with undo. */
-export function TaskPanel({ version }: { version: number }) {
+export function TaskPanel({ version, onVisibleTasks }: { version: number; onVisibleTasks: (numbers: number[]) => void }) {
   const [filters, setFilters] = useState<TaskFilters>(DEFAULT_FILTERS);
   const [notice, setNotice] = useState<Notice | null>(null);
   const [knownTags, setKnownTags] = useState<string[]>([]);
@@ -23,6 +23,10 @@ export function TaskPanel({ version }: { version: number }) {
     const timer = setTimeout(() => void model.setQuery(taskQuery(filters)), filters.q ? 250 : 0);
     return () => clearTimeout(timer);
   }, [filters, version, model]);
+
+  useEffect(() => {
+    onVisibleTasks(tasks.map((t) => t.number));
+  }, [tasks, onVisibleTasks]);
 
   useEffect(() => {
     setKnownTags((known) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { chatErrorMessage, lastUserText, messageChangedTasks, sortConversations, toolPart, toUIMessages, type ChatMessage } from "@/lib/chat-messages";
+import { chatErrorMessage, chatRequestBody, lastUserText, MAX_VISIBLE_TASKS, messageChangedTasks, sortConversations, toolPart, toUIMessages, type ChatMessage } from "@/lib/chat-messages";
 
 describe("stored conversation history", () => {
   const stored = toUIMessages([
@@ -53,5 +53,23 @@ describe("chat helpers", () => {
   it("shows the backend's detail for a failed chat request", () => {
     expect(chatErrorMessage(new Error('{"detail":"Conversation 5 not found"}'))).toBe("Conversation 5 not found");
     expect(chatErrorMessage(new Error("Failed to fetch"))).toBe("Failed to fetch");
+  });
+});
+
+describe("chatRequestBody", () => {
+  const user = (text: string): ChatMessage => ({ id: text, role: "user", parts: [{ type: "text", text }] });
+
+  it("sends the new text, the conversation and the task numbers the list shows, in order", () => {
+    expect(chatRequestBody([user("hi"), user("delete the first task")], 7, [5, 2, 9])).toEqual({
+      message: "delete the first task",
+      conversation_id: 7,
+      visible_tasks: [5, 2, 9],
+    });
+    expect(chatRequestBody([user("hi")], null, [])).toEqual({ message: "hi", visible_tasks: [] });
+  });
+
+  it("leaves out unsaved drafts and stays within the backend's 500", () => {
+    const many = Array.from({ length: 600 }, (_, i) => i + 1);
+    expect(chatRequestBody([user("x")], null, [0, ...many]).visible_tasks).toEqual(many.slice(0, MAX_VISIBLE_TASKS));
   });
 });

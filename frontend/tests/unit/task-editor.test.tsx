@@ -43,6 +43,7 @@ describe("TaskEditor", () => {
   it("starts from the task when editing and can clear its due date", async () => {
     const task: Task = {
       id: 4,
+      number: 2,
       user_id: "u",
       title: "Laundry",
       description: "whites",
@@ -66,7 +67,7 @@ describe("TaskEditor", () => {
 describe("TaskEditor keyboard", () => {
   it("Escape cancels an edit", async () => {
     const onCancel = vi.fn();
-    const task: Task = { id: 1, user_id: "u", title: "Laundry", description: null, completed: false, priority: "low", tags: [], due_at: null, recurrence: "none", created_at: "", updated_at: "" };
+    const task: Task = { id: 1, number: 1, user_id: "u", title: "Laundry", description: null, completed: false, priority: "low", tags: [], due_at: null, recurrence: "none", created_at: "", updated_at: "" };
     render(<TaskEditor task={task} submitLabel="Save" onSubmit={vi.fn()} onCancel={onCancel} testId="edit" />);
     await userEvent.type(screen.getByLabelText("Title"), "{Escape}");
     expect(onCancel).toHaveBeenCalledOnce();

@@ -7,6 +7,7 @@ import type { Task, TaskInput, TaskList } from "@/lib/types";
 
 const task = (id: number, title = `task ${id}`): Task => ({
   id,
+  number: id,
   user_id: "u1",
   title,
   description: null,

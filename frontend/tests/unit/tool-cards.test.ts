@@ -28,6 +28,8 @@ describe("describeToolCall", () => {
     expect(describeToolCall("complete_task", { task_id: 3 }, '{"task_id":3,"status":"pending","title":"Pay rent"}', "done", now).text).toBe("Reopened 'Pay rent'");
     expect(describeToolCall("delete_task", { task_id: 9 }, { task_id: 9, status: "deleted", title: "Old" }, "done", now).text).toBe("Deleted 'Old'");
     expect(describeToolCall("delete_task", { task_id: 9 }, { task_id: 9, status: "deleted" }, "done", now).text).toBe("Deleted task 9");
+    // Tools take the user's number: a result without a title names the task by it, not the id.
+    expect(describeToolCall("delete_task", { number: 3 }, { task_id: 41, number: 3, status: "deleted" }, "done", now).text).toBe("Deleted task #3");
   });
 
   it("describes updates by what changed", () => {
