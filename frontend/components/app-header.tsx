@@ -20,7 +20,7 @@ export function AppHeader({ name, email }: { name: string; email: string }) {
 
   return (
     <header className="sticky top-0 z-20 border-b border-slate-200 bg-white/90 backdrop-blur dark:border-slate-800 dark:bg-slate-900/90">
-      <div className="mx-auto flex max-w-7xl items-center justify-between gap-3 px-4 py-3">
+      <div className="mx-auto flex h-16 max-w-7xl items-center justify-between gap-3 px-4">
         <Logo />
         <div className="flex min-w-0 items-center gap-3">
           <span className="hidden truncate text-sm text-slate-600 sm:inline dark:text-slate-400" data-testid="user-email" title={name}>

@@ -27,6 +27,8 @@ export function Workspace({ chatkitEnabled }: { chatkitEnabled: boolean }) {
       tab === t ? "bg-white shadow-sm dark:bg-slate-700" : "text-slate-600 dark:text-slate-300"
     }`;
 
+  // The chat card sticks where it starts, under the header (4rem + its 1px border) and the
+  // page's 1rem padding, so it stays level with the Tasks card.
   return (
     <main className="mx-auto flex w-full max-w-7xl flex-1 flex-col gap-4 px-4 py-4 lg:grid lg:grid-cols-[minmax(0,1fr)_minmax(0,1fr)] lg:items-start">
       <div role="tablist" aria-label="View" className="flex gap-1 rounded-lg bg-slate-200 p-1 lg:hidden dark:bg-slate-800">
@@ -40,7 +42,7 @@ export function Workspace({ chatkitEnabled }: { chatkitEnabled: boolean }) {
       <section id="panel-tasks" aria-labelledby="tab-tasks" className={tab === "tasks" ? "block" : "hidden lg:block"}>
         <TaskPanel version={tasksVersion} onVisibleTasks={onVisibleTasks} />
       </section>
-      <section id="panel-chat" aria-labelledby="tab-chat" className={`${tab === "chat" ? "flex" : "hidden lg:flex"} lg:sticky lg:top-20`}>
+      <section id="panel-chat" aria-labelledby="tab-chat" className={`${tab === "chat" ? "flex" : "hidden lg:flex"} lg:sticky lg:top-[calc(5rem+1px)]`}>
         <ChatPanel onTasksChanged={tasksChanged} visibleTasks={visibleTasks} chatkitEnabled={chatkitEnabled} />
       </section>
     </main>

@@ -62,6 +62,49 @@ test("a second page load hydrates without a mismatch", async ({ page }) => {
   expect(problems.filter((text) => /hydrat|#418|#423|#425|did not match/i.test(text))).toEqual([]);
 });
 
+test("the small things: counts follow the filter, long titles wrap, stale errors clear, cards line up, chat lists", async ({ page }) => {
+  await signUp(page, { name: "Lee", email: uniqueEmail("lee"), password: PASSWORD });
+
+  // The Tasks and Assistant cards start on the same line.
+  const tasksTop = (await page.getByTestId("task-panel").boundingBox())!.y;
+  const chatTop = (await page.getByTestId("chat-panel").boundingBox())!.y;
+  expect(Math.abs(tasksTop - chatTop)).toBeLessThan(1);
+
+  // An empty title is refused; once the user moves on, the complaint goes.
+  await page.getByTestId("task-submit").first().click();
+  await expect(page.getByTestId("task-add-form").getByRole("alert")).toHaveText("Give the task a title.");
+  await page.getByTestId("task-search").click();
+  await expect(page.getByTestId("task-add-form").getByRole("alert")).toHaveCount(0);
+
+  // A long unbroken title wraps inside the notice instead of running out of the card.
+  const long = "Supercalifragilistic".repeat(10);
+  await addTask(page, long);
+  const notice = page.getByTestId("task-notice");
+  await expect(notice).toContainText("Added");
+  const panel = (await page.getByTestId("task-panel").boundingBox())!;
+  const box = (await notice.boundingBox())!;
+  expect(box.x + box.width).toBeLessThanOrEqual(panel.x + panel.width);
+  expect(await notice.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+
+  // The count says what the filter shows: one open task, one done.
+  await addTask(page, "Open one");
+  await taskItem(page, long).getByTestId("task-toggle").click();
+  await expect(taskItem(page, long)).toHaveAttribute("data-completed", "true");
+  await expect(page.getByTestId("task-count")).toHaveText("1 to do · 1 done");
+  await page.getByTestId("filter-status").selectOption("completed");
+  await expect(page.getByTestId("task-item")).toHaveCount(1);
+  await expect(page.getByTestId("task-count")).toHaveText("1 done");
+  await page.getByTestId("filter-status").selectOption("pending");
+  await expect(page.getByTestId("task-count")).toHaveText("1 to do");
+  await page.getByTestId("filter-status").selectOption("all");
+
+  // The assistant's lists are lists, not lines starting with "- ".
+  await chat(page, "what's left?");
+  const reply = page.getByTestId("chat-message-assistant").last();
+  await expect(reply.getByTestId("chat-list").locator("li")).not.toHaveCount(0);
+  expect(await reply.innerText()).not.toMatch(/^- /m);
+});
+
 test("the list shows each task's number, and chat's numbers and ordinals name what the list shows", async ({ page }) => {
   await signUp(page, { name: "Max", email: uniqueEmail("max"), password: PASSWORD });
   for (const title of ["Alpha", "Beta", "Gamma"]) await addTask(page, title);

@@ -89,3 +89,16 @@ export function parseTags(raw: string): string[] {
   const tags = raw.split(/[\s,]+/).map(normalizeTag).filter(Boolean);
   return [...new Set(tags)];
 }
+
+/**
+ * What the list's header counts: the tasks shown, split by status as far as the status filter
+ * lets both kinds through ("2 to do · 1 done", "1 done"), "of N shown" when other filters apply.
+ */
+export function taskCountLabel(tasks: { completed: boolean }[], filters: TaskFilters): string {
+  const done = tasks.filter((t) => t.completed).length;
+  const open = tasks.length - done;
+  const status = filters.due === "overdue" && filters.status === "all" ? "pending" : filters.status;
+  const parts = status === "pending" ? [`${open} to do`] : status === "completed" ? [`${done} done`] : [`${open} to do`, `${done} done`];
+  const narrowed = filters.q.trim() !== "" || filters.priority !== "any" || normalizeTag(filters.tag) !== "" || filters.due !== "any";
+  return `${parts.join(" · ")}${narrowed ? " match the filters" : ""}`;
+}

@@ -6,6 +6,7 @@ import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 
 
 import { BACKEND_PROXY } from "@/lib/api";
 import { chatErrorMessage, chatRequestBody, messageChangedTasks, toolPart, type ChatMessage } from "@/lib/chat-messages";
+import { markdownBlocks } from "@/lib/markdown-blocks";
 import { timezoneHeaders } from "@/lib/timezone";
 
 import { ToolCard } from "./tool-card";
@@ -121,7 +122,9 @@ export function ChatThread({
             >
               <span className="sr-only">{message.role === "user" ? "You said:" : "Assistant said:"}</span>
               {message.parts.map((part, i) => {
-                if (part.type === "text") return <p key={i} className="whitespace-pre-wrap break-words">{part.text}</p>;
+                if (part.type === "text") {
+                  return message.role === "assistant" ? <AssistantText key={i} text={part.text} /> : <p key={i} className="whitespace-pre-wrap break-words">{part.text}</p>;
+                }
                 const tool = toolPart(part);
                 return tool ? <ToolCard key={tool.toolCallId} tool={tool} /> : null;
               })}
@@ -167,6 +170,25 @@ export function ChatThread({
           </button>
         )}
       </form>
+    </div>
+  );
+}
+
+/** The assistant's reply with its Markdown lists as lists. */
+function AssistantText({ text }: { text: string }) {
+  return (
+    <div className="space-y-1.5 break-words">
+      {markdownBlocks(text).map((block, i) => {
+        if (block.kind === "paragraph") return <p key={i} className="whitespace-pre-wrap">{block.text}</p>;
+        const List = block.ordered ? "ol" : "ul";
+        return (
+          <List key={i} className={`${block.ordered ? "list-decimal" : "list-disc"} space-y-0.5 pl-5`} data-testid="chat-list">
+            {block.items.map((item, j) => (
+              <li key={j}>{item}</li>
+            ))}
+          </List>
+        );
+      })}
     </div>
   );
 }

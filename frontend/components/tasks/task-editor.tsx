@@ -62,6 +62,10 @@ export function TaskEditor({
       onKeyDown={(e) => {
         if (e.key === "Escape" && onCancel) onCancel();
       }}
+      // Once the user has moved on to something else, the complaint about this form is stale.
+      onBlur={(e) => {
+        if (!e.currentTarget.contains(e.relatedTarget)) setError(null);
+      }}
       className="space-y-2"
       data-testid={testId}
       aria-label={task ? `Edit ${task.title}` : "Add a task"}
@@ -71,7 +75,10 @@ export function TaskEditor({
         <input
           id={`${id}-title`}
           value={title}
-          onChange={(e) => setTitle(e.target.value)}
+          onChange={(e) => {
+            setTitle(e.target.value);
+            if (e.target.value.trim()) setError(null);
+          }}
           placeholder={task ? "Title" : "Add a task…"}
           className={fieldClass}
           aria-invalid={error ? true : undefined}

@@ -4,7 +4,7 @@ import { useEffect, useMemo, useState, useSyncExternalStore } from "react";
 
 import { api, BACKEND_PROXY } from "@/lib/api";
 import { TaskListModel, type Notice } from "@/lib/task-list";
-import { DEFAULT_FILTERS, isFiltered, taskQuery, type TaskFilters } from "@/lib/task-filters";
+import { DEFAULT_FILTERS, isFiltered, taskCountLabel, taskQuery, type TaskFilters } from "@/lib/task-filters";
 
 import { TaskEditor } from "./task-editor";
 import { TaskFiltersBar } from "./task-filters-bar";
@@ -51,12 +51,13 @@ export function TaskPanel({ version, onVisibleTasks }: { version: number; onVisi
   }, [pendingDelete]);
 
   return (
-    <div className="space-y-4 rounded-xl border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900">
+    <div className="space-y-4 rounded-xl border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900" data-testid="task-panel">
       <div className="flex items-baseline justify-between">
         <h1 className="text-lg font-semibold">Tasks</h1>
         {load.state === "ready" ? (
           <p className="text-sm text-slate-500" data-testid="task-count">
-            {tasks.filter((t) => !t.completed).length} to do · {tasks.length} shown{truncated ? " (first 100: narrow the filters)" : ""}
+            {taskCountLabel(tasks, filters)}
+            {truncated ? " (first 100: narrow the filters)" : ""}
           </p>
         ) : null}
       </div>
@@ -72,7 +73,7 @@ export function TaskPanel({ version, onVisibleTasks }: { version: number; onVisi
             }`}
             data-testid={notice.tone === "error" ? "task-error" : "task-notice"}
           >
-            <span>{notice.text}</span>
+            <span className="min-w-0 [overflow-wrap:anywhere]">{notice.text}</span>
             <button type="button" onClick={() => setNotice(null)} className="text-xs underline" aria-label="Dismiss message">
               Dismiss
             </button>

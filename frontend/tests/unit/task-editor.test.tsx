@@ -19,6 +19,25 @@ describe("TaskEditor", () => {
     expect(screen.getByLabelText("Title").getAttribute("aria-invalid")).toBe("true");
   });
 
+  it("drops the empty-title message once there is a title or the user moves on", async () => {
+    render(
+      <>
+        <TaskEditor submitLabel="Add" onSubmit={() => undefined} testId="add" />
+        <button type="button">elsewhere</button>
+      </>,
+    );
+    await userEvent.click(screen.getByRole("button", { name: "Add" }));
+    expect(screen.getByRole("alert").textContent).toBe("Give the task a title.");
+    await userEvent.type(screen.getByLabelText("Title"), "M");
+    expect(screen.queryByRole("alert")).toBeNull();
+
+    await userEvent.clear(screen.getByLabelText("Title"));
+    await userEvent.click(screen.getByRole("button", { name: "Add" }));
+    expect(screen.getByRole("alert")).not.toBeNull();
+    await userEvent.click(screen.getByRole("button", { name: "elsewhere" }));
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
   it("builds the API input from the form: tags parsed, local due time as ISO, then clears", async () => {
     const onSubmit = vi.fn();
     render(<TaskEditor submitLabel="Add" onSubmit={onSubmit} testId="add" />);

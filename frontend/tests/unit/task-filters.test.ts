@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { DEFAULT_FILTERS, dueRange, isFiltered, parseTags, taskQuery } from "@/lib/task-filters";
+import { DEFAULT_FILTERS, dueRange, isFiltered, parseTags, taskCountLabel, taskQuery } from "@/lib/task-filters";
 
 const now = new Date(2026, 2, 10, 15, 30); // Tue 10 Mar 2026, 15:30 local
 
@@ -43,5 +43,22 @@ describe("tags and filter state", () => {
     expect(isFiltered({ ...DEFAULT_FILTERS, sort: "title", order: "asc" })).toBe(false);
     expect(isFiltered({ ...DEFAULT_FILTERS, tag: "#" })).toBe(false);
     expect(isFiltered({ ...DEFAULT_FILTERS, q: "milk" })).toBe(true);
+  });
+});
+
+describe("taskCountLabel", () => {
+  const open = { completed: false };
+  const done = { completed: true };
+
+  it("counts what the status filter shows, so an open task is never '0 to do' because of it", () => {
+    expect(taskCountLabel([open, open, done], DEFAULT_FILTERS)).toBe("2 to do · 1 done");
+    expect(taskCountLabel([done], { ...DEFAULT_FILTERS, status: "completed" })).toBe("1 done");
+    expect(taskCountLabel([open], { ...DEFAULT_FILTERS, status: "pending" })).toBe("1 to do");
+    expect(taskCountLabel([open], { ...DEFAULT_FILTERS, due: "overdue" })).toBe("1 to do match the filters");
+  });
+
+  it("says when other filters narrow the list", () => {
+    expect(taskCountLabel([open], { ...DEFAULT_FILTERS, q: "milk" })).toBe("1 to do · 0 done match the filters");
+    expect(taskCountLabel([], { ...DEFAULT_FILTERS, tag: "#home", status: "completed" })).toBe("0 done match the filters");
   });
 });
