@@ -239,3 +239,18 @@ test("chat: a failed reply can be retried, conversations can be started anew and
   await expect(page.getByTestId("conversation-item")).toHaveCount(1);
   await expect(page.getByTestId("conversation-item")).toContainText(/bread/i);
 });
+
+test("chat: a request the assistant looks a task up for shows what it did, once, and nothing it didn't", async ({ page }) => {
+  await signUp(page, { name: "Gus", email: uniqueEmail("gus"), password: PASSWORD });
+  await page.getByTestId("task-title-input").first().fill("Dentist appointment");
+  await page.getByTestId("task-submit").first().click();
+  await expect(taskItem(page, "Dentist appointment")).not.toHaveAttribute("data-task-id", /^-/);
+
+  await chat(page, "could you move the dentist thing to friday afternoon and remind me an hour before?");
+  const reply = page.getByTestId("chat-message-assistant").last();
+  await expect(reply).toContainText(/Moved 'Dentist appointment' to .*3pm\./);
+  // One card, the change; the lookup that found the task is no card of its own.
+  await expect(reply.getByTestId("tool-card")).toHaveText([/Updated 'Dentist appointment' — due .*3:00\sPM/]);
+  expect((await reply.innerText()).match(/can't set reminders/g)).toHaveLength(1);
+  await expect(taskItem(page, "Dentist appointment").getByTestId("task-due")).toContainText("3:00");
+});

@@ -27,6 +27,17 @@ export function toolPart(part: ChatMessage["parts"][number]): ToolPartView | nul
   return { toolCallId: p.toolCallId, name, state, input: p.input, output: state === "error" ? p.errorText : p.output };
 }
 
+/**
+ * The tool calls a message shows as cards, in order. A list_tasks call that another call follows
+ * is a lookup, the assistant finding the task it then acts on or asks about: its "Found 0 tasks"
+ * beside "Updated 'Dentist'" would contradict the reply, so only the calls after it show. A
+ * listing that ends the calls is what the user asked for, and shows.
+ */
+export function cardTools(message: ChatMessage): ToolPartView[] {
+  const tools = message.parts.map(toolPart).filter((tool): tool is ToolPartView => tool !== null);
+  return tools.filter((tool, i) => tool.name !== "list_tasks" || i === tools.length - 1);
+}
+
 /** Whether the assistant's reply ran a tool that changes tasks (so the list must refetch). */
 export function messageChangedTasks(message: ChatMessage): boolean {
   return message.parts.some((part) => {

@@ -5,7 +5,7 @@ import { DefaultChatTransport } from "ai";
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 
 import { BACKEND_PROXY } from "@/lib/api";
-import { chatErrorMessage, chatRequestBody, messageChangedTasks, toolPart, type ChatMessage } from "@/lib/chat-messages";
+import { cardTools, chatErrorMessage, chatRequestBody, messageChangedTasks, toolPart, type ChatMessage } from "@/lib/chat-messages";
 import { markdownBlocks } from "@/lib/markdown-blocks";
 import { timezoneHeaders } from "@/lib/timezone";
 
@@ -121,13 +121,7 @@ export function ChatThread({
               }`}
             >
               <span className="sr-only">{message.role === "user" ? "You said:" : "Assistant said:"}</span>
-              {message.parts.map((part, i) => {
-                if (part.type === "text") {
-                  return message.role === "assistant" ? <AssistantText key={i} text={part.text} /> : <p key={i} className="whitespace-pre-wrap break-words">{part.text}</p>;
-                }
-                const tool = toolPart(part);
-                return tool ? <ToolCard key={tool.toolCallId} tool={tool} /> : null;
-              })}
+              <MessageParts message={message} />
             </div>
           </div>
         ))}
@@ -172,6 +166,18 @@ export function ChatThread({
       </form>
     </div>
   );
+}
+
+/** A message's text and the cards of its tool calls, in the order they came. */
+function MessageParts({ message }: { message: ChatMessage }) {
+  const carded = new Set(cardTools(message).map((tool) => tool.toolCallId));
+  return message.parts.map((part, i) => {
+    if (part.type === "text") {
+      return message.role === "assistant" ? <AssistantText key={i} text={part.text} /> : <p key={i} className="whitespace-pre-wrap break-words">{part.text}</p>;
+    }
+    const tool = toolPart(part);
+    return tool && carded.has(tool.toolCallId) ? <ToolCard key={tool.toolCallId} tool={tool} /> : null;
+  });
 }
 
 /** The assistant's reply with its Markdown lists as lists. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { chatErrorMessage, chatRequestBody, lastUserText, MAX_VISIBLE_TASKS, messageChangedTasks, sortConversations, toolPart, toUIMessages, type ChatMessage } from "@/lib/chat-messages";
+import { cardTools, chatErrorMessage, chatRequestBody, lastUserText, MAX_VISIBLE_TASKS, messageChangedTasks, sortConversations, toolPart, toUIMessages, type ChatMessage } from "@/lib/chat-messages";
 
 describe("stored conversation history", () => {
   const stored = toUIMessages([
@@ -71,5 +71,26 @@ describe("chatRequestBody", () => {
   it("leaves out unsaved drafts and stays within the backend's 500", () => {
     const many = Array.from({ length: 600 }, (_, i) => i + 1);
     expect(chatRequestBody([user("x")], null, [0, ...many]).visible_tasks).toEqual(many.slice(0, MAX_VISIBLE_TASKS));
+  });
+});
+
+describe("cardTools", () => {
+  const call = (id: string, name: string, output: unknown) => ({ type: `tool-${name}` as const, toolCallId: id, state: "output-available" as const, input: {}, output });
+  const reply = (...parts: ChatMessage["parts"]): ChatMessage => ({ id: "r", role: "assistant", parts });
+
+  it("shows an action's card, not the lookups that found its task", () => {
+    const moved = reply(call("a", "list_tasks", []), call("b", "list_tasks", [{ id: 1 }]), call("c", "update_task", { title: "Dentist" }), { type: "text", text: "Moved 'Dentist'." });
+    expect(cardTools(moved).map((t) => t.toolCallId)).toEqual(["c"]);
+  });
+
+  it("shows the last lookup when the reply asks which task, and a listing that answers", () => {
+    expect(cardTools(reply(call("a", "list_tasks", []), call("b", "list_tasks", [{ id: 1 }, { id: 2 }]))).map((t) => t.toolCallId)).toEqual(["b"]);
+    expect(cardTools(reply(call("a", "list_tasks", [{ id: 1 }]), { type: "text", text: "1 task" })).map((t) => t.name)).toEqual(["list_tasks"]);
+    expect(cardTools(reply({ type: "text", text: "Hi" }))).toEqual([]);
+  });
+
+  it("keeps every change of a turn that made several", () => {
+    const cleared = reply(call("l", "list_tasks", [{ id: 1 }, { id: 2 }]), call("d1", "delete_task", {}), call("d2", "delete_task", {}));
+    expect(cardTools(cleared).map((t) => t.toolCallId)).toEqual(["d1", "d2"]);
   });
 });
