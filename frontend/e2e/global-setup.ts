@@ -1,6 +1,10 @@
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
+
 import type { FullConfig } from "@playwright/test";
 
-import { signUpByApi, startStack } from "./stack";
+import { SCREENSHOTS } from "./helpers";
+import { FRONTEND, signUpByApi, startStack } from "./stack";
 
 /**
  * One chat turn as a throwaway user: the backend's first turn loads the agent and connects its
@@ -35,5 +39,9 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
     await stack.stop();
     throw error;
   }
-  return stack.stop;
+  return async () => {
+    await stack.stop();
+    const count = existsSync(SCREENSHOTS) ? readdirSync(SCREENSHOTS).filter((f) => f.endsWith(".png")).length : 0;
+    console.log(`[e2e] ${count} screenshots in ${path.relative(FRONTEND, SCREENSHOTS)}/, process logs in test-results/e2e-logs/`);
+  };
 }
