@@ -18,6 +18,7 @@ mod dotenv;
 mod flags;
 mod hash;
 mod http;
+mod peak;
 mod plan;
 mod postgres;
 mod process;

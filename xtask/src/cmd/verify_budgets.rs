@@ -14,9 +14,10 @@ use serde_json::Value;
 
 use crate::{
     cluster::Cluster,
-    config::{self, Capacity, Config, Environment},
+    config::{self, Config, Environment},
     flags::VerifyArgs,
     http,
+    peak::{self, parse_bytes, parse_cpu, Resource},
     report::{BudgetRow, ImageReport, Report},
     state::State,
     time,
@@ -179,7 +180,7 @@ fn release_rows(config: &Config, env: &Environment, state: &State) -> Vec<Budget
             }
         }
         if budgets.limits_fit_capacity {
-            rows.push(row("limits fit the cluster", None, 100.0, "%", note));
+            rows.push(row("peak fits the cluster", None, 100.0, "%", note));
         }
         return rows;
     }
@@ -217,18 +218,7 @@ fn release_rows(config: &Config, env: &Environment, state: &State) -> Vec<Budget
         }
     }
     if budgets.limits_fit_capacity {
-        let (cpu, memory) = total_limits(&pods);
-        match capacity(&cluster, env) {
-            // Nothing running fits anything: that measures nothing.
-            _ if pods.is_empty() => {
-                rows.push(row("limits fit the cluster", None, 100.0, "%", "no pods: is the release installed?"))
-            }
-            Ok((cap, source)) => {
-                rows.push(row(format!("CPU limits ({source})"), Some(cpu), cap.cpu, "CPU", ""));
-                rows.push(row(format!("memory limits ({source})"), Some(memory / 1e6), cap.memory_mb, "MB", ""));
-            }
-            Err(err) => rows.push(row("limits fit the cluster", None, 100.0, "%", format!("{err:#}"))),
-        }
+        rows.extend(peak_rows(&cluster, env));
     }
     rows
 }
@@ -272,72 +262,91 @@ pub fn percentile(samples: &mut [f64], p: f64) -> f64 {
     samples[rank.clamp(1, samples.len()) - 1]
 }
 
-/// Total CPU (cores) and memory (bytes) limits of the release's running pods. Init containers
-/// run one at a time before the others, so a pod needs the larger of the two.
-pub fn total_limits(pods: &[Value]) -> (f64, f64) {
-    let sum = |containers: &Value, key: &str, parse: fn(&str) -> Option<f64>, max: bool| -> f64 {
-        let values = containers
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c["resources"]["limits"][key].as_str().and_then(parse));
-        if max {
-            values.fold(0.0, f64::max)
-        } else {
-            values.sum()
-        }
+/// The release at its peak ([`peak`]) against what the environment offers less what other pods
+/// reserve: one row per resource, naming the value to lower when it does not fit.
+fn peak_rows(cluster: &Cluster<'_>, env: &Environment) -> Vec<BudgetRow> {
+    let miss = |note: String| vec![row("peak fits the cluster", None, 100.0, "%", note)];
+    let first_line = |err: anyhow::Error| format!("{err:#}").lines().next().unwrap_or("").to_owned();
+    let workloads = match release_workloads(cluster) {
+        Ok(w) if w.is_empty() => return miss("no Deployments or StatefulSets: is the release installed?".into()),
+        Ok(w) => w,
+        Err(err) => return miss(first_line(err)),
     };
-    let mut cpu = 0.0;
-    let mut memory = 0.0;
-    for pod in pods.iter().filter(|p| p["status"]["phase"] != "Succeeded" && p["status"]["phase"] != "Failed") {
-        let spec = &pod["spec"];
-        cpu +=
-            sum(&spec["containers"], "cpu", parse_cpu, false).max(sum(&spec["initContainers"], "cpu", parse_cpu, true));
-        memory += sum(&spec["containers"], "memory", parse_bytes, false).max(sum(
-            &spec["initContainers"],
-            "memory",
-            parse_bytes,
-            true,
-        ));
-    }
-    (cpu, memory)
-}
-
-pub fn parse_cpu(q: &str) -> Option<f64> {
-    match q.strip_suffix('m') {
-        Some(milli) => milli.parse::<f64>().ok().map(|m| m / 1000.0),
-        None => q.parse().ok(),
-    }
-}
-
-pub fn parse_bytes(q: &str) -> Option<f64> {
-    const UNITS: [(&str, f64); 12] = [
-        ("Ki", 1024.0),
-        ("Mi", 1048576.0),
-        ("Gi", 1073741824.0),
-        ("Ti", 1099511627776.0),
-        ("k", 1e3),
-        ("M", 1e6),
-        ("G", 1e9),
-        ("T", 1e12),
-        ("m", 1e-3),
-        ("Pi", 1125899906842624.0),
-        ("P", 1e15),
-        ("E", 1e18),
-    ];
-    for (suffix, factor) in UNITS {
-        if let Some(n) = q.strip_suffix(suffix) {
-            return n.parse::<f64>().ok().map(|n| n * factor);
+    let others = match all_pods(cluster) {
+        Ok(pods) => {
+            let release = &cluster.config.release;
+            peak::reserved_by_others(&pods, &release.namespace, &release.name)
         }
-    }
-    q.parse().ok()
+        Err(err) => return miss(format!("pods of the cluster: {}", first_line(err))),
+    };
+    let declared = env.capacity.unwrap_or_default();
+    let nodes = if declared.cpu.is_none() || declared.memory_mb.is_none() {
+        match node_allocatable(cluster) {
+            Ok(nodes) => Some(nodes),
+            Err(err) => return miss(format!("node allocatable: {}", first_line(err))),
+        }
+    } else {
+        None
+    };
+    let source = |declared: bool| if declared { "declared capacity" } else { "node allocatable" };
+    let cpu = (declared.cpu.or(nodes.map(|n| n.0)).unwrap_or(0.0), source(declared.cpu.is_some()));
+    let memory = (declared.memory_mb.or(nodes.map(|n| n.1)).unwrap_or(0.0), source(declared.memory_mb.is_some()));
+    vec![
+        peak_row(&workloads, Resource::Cpu, "peak CPU requests", cpu, others.0, 1.0, "CPU"),
+        peak_row(&workloads, Resource::Memory, "peak memory limits", memory, others.1, 1e6, "MB"),
+    ]
 }
 
-/// The environment's declared capacity, else the nodes' allocatable resources.
-fn capacity(cluster: &Cluster<'_>, env: &Environment) -> Result<(Capacity, &'static str)> {
-    if let Some(cap) = env.capacity {
-        return Ok((cap, "declared capacity"));
+/// One resource's row: the release's peak plus `others` (what other pods hold of it) against
+/// the capacity, with where the total comes from and, when over, what to lower.
+fn peak_row(
+    workloads: &[peak::Workload],
+    resource: Resource,
+    name: &str,
+    (capacity, source): (f64, &str),
+    others: f64,
+    scale: f64,
+    unit: &str,
+) -> BudgetRow {
+    let measured = (peak::total(workloads, resource) + others) / scale;
+    let mut breakdown = peak::breakdown(workloads, resource);
+    if others > 0.0 {
+        breakdown.push_str(&format!(", other pods {}", resource.show(others)));
     }
+    let note = match peak::advice(workloads, resource, capacity * scale - others) {
+        advice if advice.is_empty() => breakdown,
+        advice => format!("{advice} ({breakdown})"),
+    };
+    row(format!("{name} ({source})"), Some(measured), capacity, unit, note)
+}
+
+/// Every pod of the cluster, in all namespaces.
+fn all_pods(cluster: &Cluster<'_>) -> Result<Vec<Value>> {
+    let out = crate::process::read(cluster.kubectl().args(["get", "pods", "--all-namespaces", "-o", "json"]))?;
+    let list: Value = serde_json::from_str(&out)?;
+    Ok(list["items"].as_array().cloned().unwrap_or_default())
+}
+
+/// The release's Deployments and StatefulSets, with the HPAs that scale them.
+fn release_workloads(cluster: &Cluster<'_>) -> Result<Vec<peak::Workload>> {
+    let release = &cluster.config.release;
+    let selector = format!("app.kubernetes.io/instance={}", release.name);
+    let out = crate::process::read(cluster.kubectl().args([
+        "get",
+        "deployments,statefulsets,horizontalpodautoscalers",
+        "-n",
+        &release.namespace,
+        "-l",
+        &selector,
+        "-o",
+        "json",
+    ]))?;
+    let list: Value = serde_json::from_str(&out)?;
+    Ok(peak::workloads(list["items"].as_array().map_or(&[][..], Vec::as_slice)))
+}
+
+/// The nodes' allocatable CPU (cores) and memory (MB).
+fn node_allocatable(cluster: &Cluster<'_>) -> Result<(f64, f64)> {
     let out = crate::process::read(cluster.kubectl().args(["get", "nodes", "-o", "json"]))?;
     let nodes: Value = serde_json::from_str(&out)?;
     let (mut cpu, mut memory) = (0.0, 0.0);
@@ -345,7 +354,7 @@ fn capacity(cluster: &Cluster<'_>, env: &Environment) -> Result<(Capacity, &'sta
         cpu += node["status"]["allocatable"]["cpu"].as_str().and_then(parse_cpu).unwrap_or(0.0);
         memory += node["status"]["allocatable"]["memory"].as_str().and_then(parse_bytes).unwrap_or(0.0);
     }
-    Ok((Capacity { cpu, memory_mb: memory / 1e6 }, "node allocatable"))
+    Ok((cpu, memory / 1e6))
 }
 
 #[cfg(test)]
@@ -422,25 +431,31 @@ mod tests {
     }
 
     #[test]
-    fn quantities() {
-        assert_eq!(parse_cpu("500m"), Some(0.5));
-        assert_eq!(parse_cpu("2"), Some(2.0));
-        assert_eq!(parse_bytes("512Mi"), Some(536_870_912.0));
-        assert_eq!(parse_bytes("1G"), Some(1e9));
-        assert_eq!(parse_bytes("4096"), Some(4096.0));
-    }
-
-    #[test]
-    fn limits_add_up_over_pods_with_init_containers_taking_the_max() {
-        let pod = |cpu: &str, mem: &str, init_cpu: &str| {
-            json!({"status": {"phase": "Running"}, "spec": {
-                "containers": [{"resources": {"limits": {"cpu": cpu, "memory": mem}}}],
-                "initContainers": [{"resources": {"limits": {"cpu": init_cpu, "memory": "64Mi"}}}]}})
+    fn the_peak_fails_on_minikube_when_its_control_plane_leaves_too_little_and_names_the_value() {
+        let deployment = |component: &str, replicas, autoscaled_from, cpu, memory_mi: f64| peak::Workload {
+            name: format!("Deployment/todo-chatbot-{component}"),
+            component: Some(component.into()),
+            replicas,
+            autoscaled_from,
+            surge: 1,
+            cpu,
+            memory: memory_mi * 1048576.0,
         };
-        let done = json!({"status": {"phase": "Succeeded"}, "spec": {"containers": [{"resources": {"limits": {"cpu": "8"}}}]}});
-        let (cpu, memory) = total_limits(&[pod("500m", "512Mi", "100m"), pod("250m", "256Mi", "1"), done]);
-        assert!((cpu - 1.5).abs() < 1e-9, "{cpu}");
-        assert_eq!(memory, 768.0 * 1048576.0);
+        // values-dev.yaml with the backend's default HPA maximum of 5.
+        let release = [deployment("backend", 5, Some(2), 0.2, 512.0), deployment("frontend", 1, None, 0.1, 256.0)];
+        // Minikube's API server, controller manager, scheduler, etcd and CoreDNS.
+        let minikube = (2.0, "declared capacity");
+        let over = peak_row(&release, Resource::Cpu, "peak CPU requests", minikube, 0.75, 1.0, "CPU");
+        assert!(!over.ok);
+        assert!((over.measured.unwrap() - 2.15).abs() < 1e-9, "{:?}", over.measured);
+        assert_eq!(
+            over.note,
+            "lower backend.autoscaling.maxReplicas to 4 or backend.resources.requests.cpu to 175m \
+             (backend 6×200m (HPA max 5 + 1 surge), frontend 2×100m (1 + 1 surge), other pods 750m)"
+        );
+        let fits = peak_row(&release, Resource::Memory, "peak memory limits", (4096.0, "declared"), 0.0, 1e6, "MB");
+        assert!(fits.ok, "{fits:?}");
+        assert_eq!(fits.note, "backend 6×512Mi (HPA max 5 + 1 surge), frontend 2×256Mi (1 + 1 surge)");
     }
 
     #[test]

@@ -111,10 +111,12 @@ pub enum EnvironmentKind {
     Kube { load: Vec<String> },
 }
 
-#[derive(Clone, Copy, Debug)]
+/// What the environment offers the release; a size left out is read from the cluster (the nodes'
+/// allocatable CPU and memory).
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Capacity {
-    pub memory_mb: f64,
-    pub cpu: f64,
+    pub memory_mb: Option<f64>,
+    pub cpu: Option<f64>,
 }
 
 pub fn load(path: &Utf8Path) -> Result<Config> {

@@ -115,6 +115,6 @@ pub struct RawEnvironment {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCapacity {
-    pub memory_mb: f64,
-    pub cpu: f64,
+    pub memory_mb: Option<f64>,
+    pub cpu: Option<f64>,
 }
