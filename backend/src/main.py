@@ -33,7 +33,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             extra={"environment": settings.environment},
         )
 
-    engine = create_engine(settings.db, timeout=settings.database_timeout)
+    engine = create_engine(
+        settings.db, timeout=settings.database_timeout, pool_size=settings.database_pool_size
+    )
     sessionmaker = create_sessionmaker(engine)
     verifier = JWKSVerifier(
         jwks_url=settings.jwks_url,

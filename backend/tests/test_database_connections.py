@@ -1,4 +1,5 @@
-"""Pooled database connections: one the server closed is replaced before a request uses it."""
+"""Pooled database connections: one the server closed is replaced before a request uses it;
+DATABASE_POOL_SIZE caps how many one process opens."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import socket
 
 import asyncpg
+import pytest
 from fastapi import FastAPI
 
 from tests.conftest import User, make_settings, running_app
@@ -66,3 +68,37 @@ async def test_pooled_connections_probe_a_silent_server(app: FastAPI) -> None:
         probes = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT)
         interval = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL)
     assert idle + probes * interval <= 60
+
+
+async def test_database_pool_size_caps_what_one_process_opens_and_the_rest_wait_their_turn(
+    idp: IdentityProvider, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DATABASE_POOL_SIZE, which the chart sets from the release's connection budget, is the
+    most this process ever holds: 30 requests at once share 3 connections, and none fails."""
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "3")
+    url = await asyncio.to_thread(create_database)
+    try:
+        await asyncio.to_thread(migrate, url)
+        async with running_app(make_settings(url, idp)) as (_, client):
+            created = await asyncio.gather(
+                *(
+                    client.post(user.url("/tasks"), json={"title": f"t{n}"}, headers=user.headers)
+                    for n in range(30)
+                )
+            )
+            assert [r.status_code for r in created] == [201] * 30
+            # The pool keeps what it opened: the server sees each connection it ever needed.
+            assert await _app_connections(url) == 3
+    finally:
+        await asyncio.to_thread(drop_database, url)
+
+
+async def _app_connections(database_url: str) -> int:
+    admin = await asyncpg.connect(_asyncpg_dsn(database_url))
+    try:
+        return await admin.fetchval(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await admin.close()

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from src.core.settings import database_connection
-from src.db.engine import POOL_SIZE, create_engine
+from src.core.settings import DATABASE_POOL_SIZE, database_connection
+from src.db.engine import create_engine
 from src.db.pool import FairAsyncPool
 
 
@@ -24,7 +24,7 @@ async def test_a_request_waiting_for_a_connection_is_not_passed_by_a_later_one(
     database_url: str,
 ) -> None:
     engine = create_engine(database_connection(database_url))
-    held = [await engine.connect() for _ in range(POOL_SIZE)]
+    held = [await engine.connect() for _ in range(DATABASE_POOL_SIZE)]
     try:
         served: list[str] = []
         waiting = asyncio.create_task(_use_connection(engine, "waiting", served))

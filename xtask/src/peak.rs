@@ -5,6 +5,8 @@
 //!   are not counted: CPU is shared by time, so limits above the capacity only throttle.
 //! - memory limits (requests where a container has none): memory cannot be taken back, so pods
 //!   that may grow past what the node holds get OOM-killed or evict others.
+//! - database connections: each container's DATABASE_POOL_SIZE. A migration (two connections, in
+//!   an init container) ends before its pod's pool opens, so a pod never holds more than its pool.
 //!
 //! The values named in advice are the chart's: a workload's `app.kubernetes.io/component` label
 //! is its key in values.yaml (`backend.autoscaling.maxReplicas`, `backend.resources…`), but for
@@ -24,9 +26,10 @@ pub struct Workload {
     pub autoscaled_from: Option<u32>,
     /// Extra pods a rolling update starts before stopping old ones (maxSurge).
     pub surge: u32,
-    /// Per pod: CPU requests (cores), memory limits (bytes).
+    /// Per pod: CPU requests (cores), memory limits (bytes), database connections.
     pub cpu: f64,
     pub memory: f64,
+    pub connections: u32,
 }
 
 impl Workload {
@@ -39,6 +42,7 @@ impl Workload {
 pub enum Resource {
     Cpu,
     Memory,
+    Connections,
 }
 
 impl Resource {
@@ -46,6 +50,7 @@ impl Resource {
         match self {
             Resource::Cpu => w.cpu,
             Resource::Memory => w.memory,
+            Resource::Connections => f64::from(w.connections),
         }
     }
 
@@ -54,6 +59,7 @@ impl Resource {
         match self {
             Resource::Cpu => format!("{component}.resources.requests.cpu"),
             Resource::Memory => format!("{component}.resources.limits.memory"),
+            Resource::Connections => format!("{component}.databasePoolSize"),
         }
     }
 
@@ -62,6 +68,7 @@ impl Resource {
         match self {
             Resource::Cpu => format!("{}m", (amount * 1000.0).round()),
             Resource::Memory => format!("{}Mi", (amount / 1048576.0).round()),
+            Resource::Connections => format!("{amount}"),
         }
     }
 }
@@ -98,6 +105,7 @@ pub fn workloads(items: &[Value]) -> Vec<Workload> {
             surge: if kind == "Deployment" { surge(&spec["strategy"], replicas) } else { 0 },
             cpu: per_pod(pod, Resource::Cpu),
             memory: per_pod(pod, Resource::Memory),
+            connections: per_pod(pod, Resource::Connections) as u32,
         });
     }
     found
@@ -136,8 +144,12 @@ fn containers(list: &Value) -> impl Iterator<Item = &Value> {
     list.as_array().into_iter().flatten()
 }
 
-/// What one pod reserves of CPU or memory: its containers together, or its largest init
-/// container if that is more (init containers run one at a time, before the others).
+fn env_value<'v>(container: &'v Value, name: &str) -> Option<&'v str> {
+    containers(&container["env"]).find(|e| e["name"] == name).map(|e| e["value"].as_str().unwrap_or(""))
+}
+
+/// What one pod reserves: its containers together, or its largest init container if that is
+/// more (init containers run one at a time, before the others).
 fn per_pod(pod: &Value, resource: Resource) -> f64 {
     let amount = |c: &Value| match resource {
         Resource::Cpu => c["resources"]["requests"]["cpu"].as_str().and_then(parse_cpu),
@@ -145,6 +157,7 @@ fn per_pod(pod: &Value, resource: Resource) -> f64 {
             .as_str()
             .or(c["resources"]["requests"]["memory"].as_str())
             .and_then(parse_bytes),
+        Resource::Connections => env_value(c, "DATABASE_POOL_SIZE")?.parse().ok(),
     };
     let main: f64 = containers(&pod["containers"]).filter_map(amount).sum();
     containers(&pod["initContainers"]).filter_map(amount).fold(main, f64::max)
@@ -214,6 +227,7 @@ pub fn advice(workloads: &[Workload], resource: Resource, limit: f64) -> String 
     let unit = match resource {
         Resource::Cpu => 0.001,
         Resource::Memory => 1048576.0,
+        Resource::Connections => 1.0,
     };
     // (The epsilon keeps an exact fit, 175m, from flooring to 174m through float error.)
     let fitting = ((per_pod - over / f64::from(w.pods())) / unit + 1e-9).floor() * unit;
@@ -261,16 +275,20 @@ mod tests {
 
     use super::*;
 
-    /// A Deployment as the chart renders it: requests/limits per container, a migrating init
-    /// container.
-    fn deployment(component: &str, cpu: &str, memory: &str, replicas: Option<u32>) -> Value {
+    /// A Deployment as the chart renders it: requests/limits per container, DATABASE_POOL_SIZE
+    /// in the env, a migrating init container.
+    fn deployment(component: &str, cpu: &str, memory: &str, pool: Option<&str>, replicas: Option<u32>) -> Value {
+        let mut env = vec![json!({"name": "DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}})];
+        if let Some(pool) = pool {
+            env.push(json!({"name": "DATABASE_POOL_SIZE", "value": pool}));
+        }
         json!({"kind": "Deployment", "metadata": {"name": format!("todo-chatbot-{component}"),
             "labels": {"app.kubernetes.io/component": component}},
             "spec": {"replicas": replicas, "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
                 "template": {"spec": {
-                    "initContainers": [{"name": "migrate",
+                    "initContainers": [{"name": "migrate", "env": [{"name": "DATABASE_URL", "value": "x"}],
                         "resources": {"requests": {"cpu": "100m"}, "limits": {"memory": "128Mi"}}}],
-                    "containers": [{"name": component,
+                    "containers": [{"name": component, "env": env,
                         "resources": {"requests": {"cpu": cpu}, "limits": {"cpu": "1", "memory": memory}}}]}}}})
     }
 
@@ -288,9 +306,9 @@ mod tests {
     /// values-dev.yaml's release: backend 2–5 (HPA), one frontend, the in-chart PostgreSQL.
     fn dev() -> Vec<Workload> {
         workloads(&[
-            deployment("backend", "200m", "512Mi", None),
+            deployment("backend", "200m", "512Mi", Some("13"), None),
             hpa("backend", 2, 5),
-            deployment("frontend", "100m", "256Mi", Some(1)),
+            deployment("frontend", "100m", "256Mi", Some("5"), Some(1)),
             postgres(),
         ])
     }
@@ -308,17 +326,24 @@ mod tests {
         );
         assert!((total(&w, Resource::Cpu) - (6.0 * 0.2 + 2.0 * 0.1 + 0.1)).abs() < 1e-9);
         assert_eq!(total(&w, Resource::Memory), (6.0 * 512.0 + 2.0 * 256.0 + 256.0) * 1048576.0);
+        // 6 backends × 13 + 2 frontends × 5; the migration (init container) ends before the pool opens.
+        assert_eq!(total(&w, Resource::Connections), 88.0);
         assert_eq!(
             breakdown(&w, Resource::Cpu),
             "backend 6×200m (HPA max 5 + 1 surge), frontend 2×100m (1 + 1 surge), postgresql 1×100m"
+        );
+        assert_eq!(
+            breakdown(&w, Resource::Connections),
+            "backend 6×13 (HPA max 5 + 1 surge), frontend 2×5 (1 + 1 surge)"
         );
     }
 
     #[test]
     fn an_init_container_larger_than_the_app_sets_the_pod_amount() {
-        let w = workloads(&[deployment("backend", "50m", "64Mi", Some(1))]);
+        let w = workloads(&[deployment("backend", "50m", "64Mi", None, Some(1))]);
         assert_eq!(w[0].cpu, 0.1);
         assert_eq!(w[0].memory, 128.0 * 1048576.0);
+        assert_eq!(w[0].connections, 0);
     }
 
     #[test]
@@ -367,8 +392,9 @@ mod tests {
         // 3,840 Mi of limits against 2,048 Mi: four fewer backend pods would go below the HPA's
         // minimum, so only the per-pod value is named.
         assert_eq!(advice(&w, Resource::Memory, 2048.0 * 1048576.0), "lower backend.resources.limits.memory to 213Mi");
+        assert_eq!(advice(&w, Resource::Connections, 40.0), "lower backend.databasePoolSize to 5");
         assert_eq!(advice(&w, Resource::Memory, 1e12), "", "nothing to lower when it fits");
-        let fixed = workloads(&[deployment("frontend", "500m", "256Mi", Some(4))]);
+        let fixed = workloads(&[deployment("frontend", "500m", "256Mi", None, Some(4))]);
         assert_eq!(
             advice(&fixed, Resource::Cpu, 1.0),
             "lower frontend.replicaCount to 1 or frontend.resources.requests.cpu to 200m"

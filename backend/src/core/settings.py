@@ -13,8 +13,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-# The engine's default, kept here so settings need not import SQLAlchemy.
+# The engine's defaults, kept here so settings need not import SQLAlchemy.
 DATABASE_TIMEOUT = 3.0
+# Connections one process keeps: as many as a busy worker keeps in use. The Helm chart sets
+# DATABASE_POOL_SIZE from the release's connection budget (database.maxConnections).
+DATABASE_POOL_SIZE = 15
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_PATH = BACKEND_DIR / ".data" / "todo.db"
@@ -41,6 +44,9 @@ class Settings(BaseSettings):
     # Seconds a request waits on the database for any one thing (a pooled connection, a new
     # connection, a statement) before it answers 503; see src/db/engine.py.
     database_timeout: float = Field(default=DATABASE_TIMEOUT, gt=0, le=300)
+    # Connections this process opens to PostgreSQL at most; requests beyond them wait their turn
+    # (up to DATABASE_TIMEOUT). Every process of a deployment counts against max_connections.
+    database_pool_size: int = Field(default=DATABASE_POOL_SIZE, ge=1, le=1000)
 
     better_auth_url: AnyHttpUrl = AnyHttpUrl("http://localhost:3000")
     jwt_issuer: str | None = None

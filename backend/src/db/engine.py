@@ -11,7 +11,7 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from src.core.settings import DATABASE_TIMEOUT, DatabaseConnection
+from src.core.settings import DATABASE_POOL_SIZE, DATABASE_TIMEOUT, DatabaseConnection
 from src.db.pool import FairAsyncPool
 
 # The client gives up this much after the server's own statement_timeout: a slow statement is
@@ -19,7 +19,12 @@ from src.db.pool import FairAsyncPool
 _CLIENT_GRACE_SECONDS = 1.0
 
 
-def create_engine(db: DatabaseConnection, *, timeout: float = DATABASE_TIMEOUT) -> AsyncEngine:
+def create_engine(
+    db: DatabaseConnection,
+    *,
+    timeout: float = DATABASE_TIMEOUT,
+    pool_size: int = DATABASE_POOL_SIZE,
+) -> AsyncEngine:
     if db.is_sqlite:
         path = make_url(db.url).database
         if path and path != ":memory:":
@@ -46,7 +51,7 @@ def create_engine(db: DatabaseConnection, *, timeout: float = DATABASE_TIMEOUT) 
         # Connections are kept, never opened and closed per request: an overflow connection
         # would be closed as soon as it is returned, so under load every request past the
         # pool size would pay a new connection (and its authentication) on top of its queries.
-        pool_size=POOL_SIZE,
+        pool_size=pool_size,
         max_overflow=0,
         pool_timeout=timeout,
         pool_recycle=1800,
@@ -58,10 +63,6 @@ def create_engine(db: DatabaseConnection, *, timeout: float = DATABASE_TIMEOUT) 
     event.listen(engine.sync_engine, "handle_error", _timeout_ends_the_connection)
     return engine
 
-
-# Connections per process: as many as a busy worker keeps in use (PostgreSQL allows 100 by
-# default, which leaves room for a few replicas of two workers each).
-POOL_SIZE = 15
 
 # A pooled connection to a server that vanished without closing it (a partition, a node that
 # died) is found dead by the kernel after 30 s of silence plus 3 unanswered probes 5 s apart,

@@ -16,6 +16,8 @@ export interface ServerConfig {
   backendUrl: string;
   /** PostgreSQL URL, or null for the embedded file database under `.data/`. */
   databaseUrl: string | null;
+  /** Connections the PostgreSQL pool may open (DATABASE_POOL_SIZE); the chart sets it within its connection budget. */
+  databasePoolSize: number;
   /** development | staging | production (ENVIRONMENT); only development may run without a secret. */
   environment: string;
   /** Domain key that switches the optional ChatKit UI on. */
@@ -24,6 +26,7 @@ export interface ServerConfig {
 
 const DEFAULT_AUTH_URL = "http://localhost:3000";
 const DEFAULT_BACKEND_URL = "http://localhost:8000";
+const DEFAULT_POOL_SIZE = 10;
 
 export function readConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
   const authUrl = trimSlash(nonEmpty(env.BETTER_AUTH_URL) ?? DEFAULT_AUTH_URL);
@@ -34,6 +37,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     jwtAudience: nonEmpty(env.JWT_AUDIENCE) ?? authUrl,
     backendUrl: trimSlash(nonEmpty(env.BACKEND_URL) ?? DEFAULT_BACKEND_URL),
     databaseUrl: postgresUrl(env.DATABASE_URL),
+    databasePoolSize: poolSize(env.DATABASE_POOL_SIZE),
     environment: nonEmpty(env.ENVIRONMENT) ?? "development",
     chatkitDomainKey: nonEmpty(env.CHATKIT_DOMAIN_KEY) ?? null,
   };
@@ -84,6 +88,22 @@ export function postgresUrl(raw: string | undefined): string | null {
     );
   }
   return normalized;
+}
+
+/**
+ * DATABASE_POOL_SIZE: a whole number of connections, 10 when unset. At least 2: the schema
+ * migration holds its lock on one connection while it runs on another, so a pool of one would
+ * wait for itself on the first sign-in.
+ */
+export function poolSize(raw: string | undefined): number {
+  const value = nonEmpty(raw);
+  if (value === undefined) return DEFAULT_POOL_SIZE;
+  if (!/^[0-9]+$/.test(value) || Number(value) < 2) {
+    throw new Error(
+      `DATABASE_POOL_SIZE must be a whole number of connections, at least 2 (the schema migration holds one while it runs on another); got "${value}".`,
+    );
+  }
+  return Number(value);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

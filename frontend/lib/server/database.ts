@@ -27,9 +27,9 @@ export function dataDir(): string {
 }
 
 export function openDatabase(): AuthDatabase {
-  const { databaseUrl } = readConfig();
+  const { databaseUrl, databasePoolSize } = readConfig();
   if (databaseUrl) {
-    return { kind: "postgres", pool: new Pool({ connectionString: databaseUrl, max: 10 }) };
+    return { kind: "postgres", pool: new Pool({ connectionString: databaseUrl, max: databasePoolSize }) };
   }
   mkdirSync(dataDir(), { recursive: true });
   const file = path.join(dataDir(), "auth.db");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { postgresUrl, readConfig, sameOrigin, trustedOrigins } from "@/lib/server/config";
+import { poolSize, postgresUrl, readConfig, sameOrigin, trustedOrigins } from "@/lib/server/config";
 
 describe("readConfig", () => {
   it("defaults to localhost and derives issuer and audience from BETTER_AUTH_URL", () => {
@@ -67,5 +67,19 @@ describe("sameOrigin", () => {
     expect(sameOrigin(request({ host: "localhost:3000" }))).toBeNull();
     expect(sameOrigin(request({ origin: "http://localhost:3000", host: "evil/x" }))).toBeNull();
     expect(sameOrigin(undefined)).toBeNull();
+  });
+});
+
+describe("poolSize", () => {
+  it("reads DATABASE_POOL_SIZE, 10 when unset", () => {
+    expect(readConfig({ DATABASE_POOL_SIZE: " 3 " }).databasePoolSize).toBe(3);
+    expect(readConfig({}).databasePoolSize).toBe(10);
+  });
+
+  it("rejects what is not a whole number of at least 2 connections, naming the variable", () => {
+    expect(poolSize("2")).toBe(2);
+    for (const bad of ["0", "1", "-2", "2.5", "ten"]) {
+      expect(() => poolSize(bad)).toThrow(/DATABASE_POOL_SIZE must be a whole number of connections, at least 2/);
+    }
   });
 });

@@ -281,6 +281,7 @@ that renders pods includes this, so `helm template`, `helm install` and `helm li
 {{- $problems = append $problems (printf "%s.autoscaling.minReplicas (%v) must not exceed %s.autoscaling.maxReplicas (%v)" $component $c.autoscaling.minReplicas $component $c.autoscaling.maxReplicas) }}
 {{- end }}
 {{- end }}
+{{- $problems = concat $problems (include "todo-chatbot.connectionProblems" . | fromYamlArray) }}
 {{- if $problems }}
 {{- fail (printf "\n\nVALUES VALIDATION (%d problems):\n- %s" (len $problems) (join "\n- " $problems)) }}
 {{- end }}
@@ -311,4 +312,104 @@ can name the chart's key for each, as a YAML list of messages.
 {{- end }}
 {{- end }}
 {{- toYaml $messages }}
+{{- end }}
+
+{{/*
+Pods a component may run at once, with where the count comes from: its HPA's maxReplicas (else
+replicaCount) plus the one surge pod of a rolling update (both Deployments have maxSurge 1).
+(dict "ctx" $ "component" "backend") → {pods: 11, origin: "backend.autoscaling.maxReplicas 10 + 1 surge"}
+*/}}
+{{- define "todo-chatbot.peakPods" -}}
+{{- $c := index .ctx.Values .component }}
+{{- $key := ternary "autoscaling.maxReplicas" "replicaCount" $c.autoscaling.enabled }}
+{{- $n := ternary $c.autoscaling.maxReplicas $c.replicaCount $c.autoscaling.enabled | int }}
+{{- dict "pods" (add $n 1) "origin" (printf "%s.%s %d + 1 surge" .component $key $n) | toJson }}
+{{- end }}
+
+{{/*
+DATABASE_POOL_SIZE of each backend pod: backend.databasePoolSize, else what database.maxConnections
+leaves after the frontend's peak, shared by the backend's peak pods, at most 15 (what one busy
+process keeps in use). The validation refuses less than 2.
+*/}}
+{{- define "todo-chatbot.backendPoolSize" -}}
+{{- $v := .Values }}
+{{- if $v.backend.databasePoolSize }}
+{{- $v.backend.databasePoolSize | int }}
+{{- else }}
+{{- $backend := include "todo-chatbot.peakPods" (dict "ctx" . "component" "backend") | fromJson }}
+{{- $frontend := include "todo-chatbot.peakPods" (dict "ctx" . "component" "frontend") | fromJson }}
+{{- $left := sub (int $v.database.maxConnections) (mul (int $frontend.pods) (int $v.frontend.databasePoolSize)) }}
+{{- max 0 (min 15 (div $left (int $backend.pods))) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The connection budget's problems, as a YAML list: the release at its peak (every pod of both
+Deployments, each pool full) must fit database.maxConnections, with at least 2 per backend pod.
+*/}}
+{{- define "todo-chatbot.connectionProblems" -}}
+{{- $v := .Values }}
+{{- $problems := list }}
+{{- $budget := int $v.database.maxConnections }}
+{{- $backend := include "todo-chatbot.peakPods" (dict "ctx" . "component" "backend") | fromJson }}
+{{- $frontend := include "todo-chatbot.peakPods" (dict "ctx" . "component" "frontend") | fromJson }}
+{{- $backendPods := int $backend.pods }}
+{{- $frontendPool := int $v.frontend.databasePoolSize }}
+{{- $frontendPeak := mul (int $frontend.pods) $frontendPool }}
+{{- $pool := include "todo-chatbot.backendPoolSize" . | int }}
+{{- $peak := add (mul $backendPods $pool) $frontendPeak }}
+{{- $backendText := printf "%d backend pods (%s)" $backendPods $backend.origin }}
+{{- $frontendText := printf "%d frontend pods (%s) × %d (frontend.databasePoolSize)" (int $frontend.pods) $frontend.origin $frontendPool }}
+{{- /* The most backend pods the budget holds at 2 connections each, as an HPA maximum or a replica count. */}}
+{{- $fitting := sub (div (sub $budget $frontendPeak) 2) 1 }}
+{{- $lower := ternary "backend.autoscaling.maxReplicas" "backend.replicaCount" $v.backend.autoscaling.enabled }}
+{{- if and (not $v.backend.databasePoolSize) (lt $pool 2) }}
+{{- $ways := list (include "todo-chatbot.raiseBudget" (dict "ctx" . "to" (add (mul $backendPods 2) $frontendPeak))) }}
+{{- if ge $fitting 1 }}
+{{- $ways = append $ways (printf "lower %s to %d" $lower $fitting) }}
+{{- end }}
+{{- $frontendFits := div (sub $budget (mul $backendPods 2)) (int $frontend.pods) }}
+{{- if ge $frontendFits 1 }}
+{{- $ways = append $ways (printf "lower frontend.databasePoolSize to %d" $frontendFits) }}
+{{- end }}
+{{- $problems = append $problems (printf "database.maxConnections (%d) leaves %d per backend pod at the release's peak, and each needs at least 2 (its migration holds two): %s beside %s; %s" $budget $pool $backendText $frontendText (join ", or " $ways)) }}
+{{- else if gt $peak $budget }}
+{{- $left := div (sub $budget $frontendPeak) $backendPods }}
+{{- $ways := list }}
+{{- if ge $left 2 }}
+{{- $ways = append $ways (printf "lower backend.databasePoolSize to %d (or leave it empty: it is then sized from database.maxConnections)" $left) }}
+{{- else if ge (sub (div (sub $budget $frontendPeak) $pool) 1) 1 }}
+{{- $ways = append $ways (printf "lower %s to %d" $lower (sub (div (sub $budget $frontendPeak) $pool) 1)) }}
+{{- end }}
+{{- $frontendFits := div (sub $budget (mul $backendPods $pool)) (int $frontend.pods) }}
+{{- if and (ge $frontendFits 1) (lt $frontendFits $frontendPool) }}
+{{- $ways = append $ways (printf "lower frontend.databasePoolSize to %d" $frontendFits) }}
+{{- end }}
+{{- if not $ways }}
+{{- $ways = append $ways "lower backend.databasePoolSize and frontend.databasePoolSize" }}
+{{- end }}
+{{- $ways = append $ways (include "todo-chatbot.raiseBudget" (dict "ctx" . "to" $peak)) }}
+{{- $problems = append $problems (printf "the release's peak of %d database connections exceeds database.maxConnections (%d): %s × %d (backend.databasePoolSize) + %s; %s" $peak $budget $backendText $pool $frontendText (join ", or " $ways)) }}
+{{- end }}
+{{- if and $v.postgresql.enabled (gt $budget (int $v.postgresql.maxConnections)) }}
+{{- $problems = append $problems (printf "database.maxConnections (%d) exceeds what the in-chart PostgreSQL accepts (postgresql.maxConnections, %d): lower database.maxConnections to %d or raise postgresql.maxConnections to %d" $budget (int $v.postgresql.maxConnections) (int $v.postgresql.maxConnections) $budget) }}
+{{- end }}
+{{- toYaml $problems }}
+{{- end }}
+
+{{/*
+"raise database.maxConnections to N", with the server's limit when it must rise too: the in-chart
+PostgreSQL's postgresql.maxConnections when N exceeds it, an external server's max_connections.
+(dict "ctx" $ "to" 88)
+*/}}
+{{- define "todo-chatbot.raiseBudget" -}}
+{{- $v := .ctx.Values }}
+{{- $to := int .to }}
+{{- if not $v.postgresql.enabled }}
+{{- printf "raise database.maxConnections to %d (and the server's max_connections with it)" $to }}
+{{- else if gt $to (int $v.postgresql.maxConnections) }}
+{{- printf "raise database.maxConnections and postgresql.maxConnections to %d" $to }}
+{{- else }}
+{{- printf "raise database.maxConnections to %d" $to }}
+{{- end }}
 {{- end }}

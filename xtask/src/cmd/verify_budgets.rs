@@ -291,10 +291,22 @@ fn peak_rows(cluster: &Cluster<'_>, env: &Environment) -> Vec<BudgetRow> {
     let source = |declared: bool| if declared { "declared capacity" } else { "node allocatable" };
     let cpu = (declared.cpu.or(nodes.map(|n| n.0)).unwrap_or(0.0), source(declared.cpu.is_some()));
     let memory = (declared.memory_mb.or(nodes.map(|n| n.1)).unwrap_or(0.0), source(declared.memory_mb.is_some()));
-    vec![
+    let mut rows = vec![
         peak_row(&workloads, Resource::Cpu, "peak CPU requests", cpu, others.0, 1.0, "CPU"),
         peak_row(&workloads, Resource::Memory, "peak memory limits", memory, others.1, 1e6, "MB"),
-    ]
+    ];
+    if peak::total(&workloads, Resource::Connections) > 0.0 {
+        let budget = match declared.database_connections {
+            Some(n) => Ok((f64::from(n), "declared capacity")),
+            None => chart_connection_budget(cluster).map(|n| (n, "the chart's database.maxConnections")),
+        };
+        let name = "peak database connections";
+        rows.push(match budget {
+            Ok(limit) => peak_row(&workloads, Resource::Connections, name, limit, 0.0, 1.0, "conn"),
+            Err(err) => row(name, None, 0.0, "conn", first_line(err)),
+        });
+    }
+    rows
 }
 
 /// One resource's row: the release's peak plus `others` (what other pods hold of it) against
@@ -343,6 +355,22 @@ fn release_workloads(cluster: &Cluster<'_>) -> Result<Vec<peak::Workload>> {
     ]))?;
     let list: Value = serde_json::from_str(&out)?;
     Ok(peak::workloads(list["items"].as_array().map_or(&[][..], Vec::as_slice)))
+}
+
+/// The connection budget the release was installed with (its values, defaults included).
+fn chart_connection_budget(cluster: &Cluster<'_>) -> Result<f64> {
+    let out = crate::process::read(cluster.helm().args([
+        "get",
+        "values",
+        &cluster.config.release.name,
+        "--all",
+        "-o",
+        "json",
+    ]))?;
+    let values: Value = serde_json::from_str(&out)?;
+    values["database"]["maxConnections"].as_f64().ok_or_else(|| {
+        anyhow::anyhow!("no database.maxConnections in the release's values: declare capacity.database_connections")
+    })
 }
 
 /// The nodes' allocatable CPU (cores) and memory (MB).
@@ -440,6 +468,7 @@ mod tests {
             surge: 1,
             cpu,
             memory: memory_mi * 1048576.0,
+            connections: 0,
         };
         // values-dev.yaml with the backend's default HPA maximum of 5.
         let release = [deployment("backend", 5, Some(2), 0.2, 512.0), deployment("frontend", 1, None, 0.1, 256.0)];
@@ -456,6 +485,34 @@ mod tests {
         let fits = peak_row(&release, Resource::Memory, "peak memory limits", (4096.0, "declared"), 0.0, 1e6, "MB");
         assert!(fits.ok, "{fits:?}");
         assert_eq!(fits.note, "backend 6×512Mi (HPA max 5 + 1 surge), frontend 2×256Mi (1 + 1 surge)");
+    }
+
+    #[test]
+    fn peak_connections_past_the_budget_name_the_pool_or_the_hpa_maximum() {
+        let deployment = |component: &str, replicas, autoscaled_from, connections| peak::Workload {
+            name: format!("Deployment/todo-chatbot-{component}"),
+            component: Some(component.into()),
+            replicas,
+            autoscaled_from,
+            surge: 1,
+            cpu: 0.0,
+            memory: 0.0,
+            connections,
+        };
+        // values-prod.yaml's HPAs with a pool of 6 per backend pod set by hand: 11 × 6 + 7 × 3.
+        let release = [deployment("backend", 10, Some(3), 6), deployment("frontend", 6, Some(2), 3)];
+        let budget = (80.0, "the chart's database.maxConnections");
+        let over = peak_row(&release, Resource::Connections, "peak database connections", budget, 0.0, 1.0, "conn");
+        assert!(!over.ok);
+        assert_eq!(over.measured, Some(87.0));
+        assert_eq!(
+            over.note,
+            "lower backend.autoscaling.maxReplicas to 8 or backend.databasePoolSize to 5 \
+             (backend 11×6 (HPA max 10 + 1 surge), frontend 7×3 (HPA max 6 + 1 surge))"
+        );
+        let sized = [deployment("backend", 10, Some(3), 5), deployment("frontend", 6, Some(2), 3)];
+        let fits = peak_row(&sized, Resource::Connections, "peak database connections", budget, 0.0, 1.0, "conn");
+        assert!(fits.ok && fits.measured == Some(76.0), "{fits:?}");
     }
 
     #[test]

@@ -112,11 +112,13 @@ pub enum EnvironmentKind {
 }
 
 /// What the environment offers the release; a size left out is read from the cluster (the nodes'
-/// allocatable CPU and memory).
+/// allocatable CPU and memory) or, for connections, from the chart's database.maxConnections.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Capacity {
     pub memory_mb: Option<f64>,
     pub cpu: Option<f64>,
+    /// Connections the database accepts from the release (its max_connections less the others').
+    pub database_connections: Option<u32>,
 }
 
 pub fn load(path: &Utf8Path) -> Result<Config> {

@@ -352,7 +352,11 @@ fn environment_from_raw(
             .collect(),
         required_secrets: raw.required_secrets.into_iter().map(Spanned::into_inner).collect(),
         existing_secret: raw.existing_secret,
-        capacity: raw.capacity.map(|c| Capacity { memory_mb: c.memory_mb, cpu: c.cpu }),
+        capacity: raw.capacity.map(|c| Capacity {
+            memory_mb: c.memory_mb,
+            cpu: c.cpu,
+            database_connections: c.database_connections,
+        }),
     })
 }
 

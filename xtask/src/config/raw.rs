@@ -117,4 +117,5 @@ pub struct RawEnvironment {
 pub struct RawCapacity {
     pub memory_mb: Option<f64>,
     pub cpu: Option<f64>,
+    pub database_connections: Option<u32>,
 }
