@@ -9,6 +9,8 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from src.auth.jwks import SigningKeysUnavailable
@@ -57,6 +59,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _not_found(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(status_code=status.HTTP_404_NOT_FOUND, content={"detail": str(exc)})
 
+    @app.exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED)
+    async def _method_not_allowed(request: Request, exc: HTTPException) -> JSONResponse:
+        # Starlette's Allow names the methods of the first route matching the path, but a path
+        # is served by one route per method: name every method the schema gives the path.
+        allowed = _methods_served(request.app, request.scope["path"])
+        headers = {"Allow": ", ".join(allowed)} if allowed else exc.headers
+        return JSONResponse(
+            status_code=status.HTTP_405_METHOD_NOT_ALLOWED,
+            content={"detail": "Method Not Allowed"},
+            headers=headers,
+        )
+
     @app.exception_handler(SigningKeysUnavailable)
     async def _no_keys(_: Request, exc: SigningKeysUnavailable) -> JSONResponse:
         return keys_unavailable_response(exc)
@@ -66,6 +80,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     for error_type in (sa_exc.SQLAlchemyError, OSError):
         app.add_exception_handler(error_type, _database)
+
+
+def _methods_served(app: FastAPI, path: str) -> list[str]:
+    """The methods the OpenAPI schema lists for the path template `path` matches."""
+    table = getattr(app.state, "methods_by_path", None)
+    if table is None:
+        table = app.state.methods_by_path = [
+            (compile_path(template)[0], sorted(method.upper() for method in operations))
+            for template, operations in app.openapi()["paths"].items()
+        ]
+    return next((methods for pattern, methods in table if pattern.match(path)), [])
 
 
 def keys_unavailable_response(exc: SigningKeysUnavailable) -> JSONResponse:

@@ -14,7 +14,7 @@ from fastapi import Depends, Header, Request
 from fastapi.exceptions import RequestValidationError
 
 from src.auth.deps import CurrentUser
-from src.core.timezones import UnknownTimezone, UserZone, user_zone
+from src.core.timezones import UnknownTimezone, UserZone, iana_names, user_zone
 
 if TYPE_CHECKING:
     from agents import Model
@@ -49,6 +49,8 @@ def get_zone(
         Header(
             alias=TIMEZONE_HEADER,
             description="The user's IANA time zone (e.g. America/Los_Angeles); absent: UTC",
+            # Empty is taken as absent.
+            json_schema_extra={"enum": ["", *sorted(iana_names())]},
         ),
     ] = None,
 ) -> UserZone:

@@ -40,17 +40,16 @@ class UnknownTimezone(ValueError):
 
 
 @lru_cache(maxsize=1)
-def _iana_names() -> frozenset[str]:
+def iana_names() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
 def user_zone(name: str | None) -> UserZone:
-    """The zone an IANA name names; None or blank → UTC, stated as unknown."""
-    if name is None or not name.strip():
+    """The zone an IANA name names; None or empty → UTC, stated as unknown."""
+    if not name:
         return UTC_FALLBACK
-    name = name.strip()
     # Only names from the database: ZoneInfo would also open relative paths and odd files.
-    if name not in _iana_names():
+    if name not in iana_names():
         raise UnknownTimezone(name)
     return UserZone(tz=ZoneInfo(name), name=name, known=True)
 

@@ -286,7 +286,7 @@ def build_mcp_server(
         query = TaskQuery(
             status=StatusFilter(status),
             priority=Priority(priority) if priority else None,
-            tag=tag,
+            tag=tag or None,  # a model may send "" for no tag
             q=q,
             due_before=in_user_zone(due_before, argument="due_before"),
             due_after=in_user_zone(due_after, argument="due_after"),

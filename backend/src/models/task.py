@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import field_validator
+from pydantic import StrictBool, field_validator
 from sqlmodel import Field, SQLModel
 
 from src.db.types import JSONDocument, UTCDateTime, utcnow
-from src.models.fields import as_utc, refuse_nul, reject_numbers
+from src.models.fields import NO_NUL, NOT_BLANK, as_utc, refuse_nul, reject_numbers
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 2000
@@ -32,20 +33,32 @@ class Recurrence(StrEnum):
     MONTHLY = "monthly"
 
 
+# A tag is a word: an optional `#`, then 1–32 characters that are not `#`, a comma, a space or a
+# control character (the UI splits tags at spaces and commas); stored lower-case, without the
+# `#`. The pattern is the rule, for the OpenAPI schema; normalize_tags applies it and says which
+# part a tag breaks.
+TAG_PATTERN = rf"^#?[^#,\u0000-\u0020\u007f]{{1,{TAG_MAX}}}$"
+_TAG = re.compile(TAG_PATTERN)
+TAG_RULE: dict[str, Any] = {"pattern": TAG_PATTERN}
+Tag = Annotated[str, Field(schema_extra={"json_schema_extra": TAG_RULE})]
+
+
 def normalize_tags(tags: list[str]) -> list[str]:
-    """`#Home`, ` home ` and `home` are one tag; order kept, duplicates dropped."""
+    """`#Home` and `home` are one tag; order kept, duplicates dropped."""
     seen: list[str] = []
     for raw in tags:
-        refuse_nul(raw)
-        tag = raw.strip().lstrip("#").strip().lower()
+        tag = raw.removeprefix("#")
         if not tag:
             raise ValueError("tags must not be empty")
         if len(tag) > TAG_MAX:
             raise ValueError(f"tag {tag[:40]!r} is longer than {TAG_MAX} characters")
+        if not _TAG.fullmatch(raw):
+            raise ValueError(
+                f"tag {tag!r} is not one word: no spaces, commas, '#' or control characters"
+            )
+        tag = tag.lower()
         if tag not in seen:
             seen.append(tag)
-    if len(seen) > TAGS_MAX:
-        raise ValueError(f"at most {TAGS_MAX} tags")
     return seen
 
 
@@ -85,10 +98,14 @@ class _TaskFieldRules(SQLModel):
 
 
 class TaskBase(SQLModel):
-    title: str = Field(min_length=1, max_length=TITLE_MAX)
-    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    title: str = Field(
+        min_length=1, max_length=TITLE_MAX, schema_extra={"json_schema_extra": NOT_BLANK}
+    )
+    description: str | None = Field(
+        default=None, max_length=DESCRIPTION_MAX, schema_extra={"json_schema_extra": NO_NUL}
+    )
     priority: Priority = Priority.MEDIUM
-    tags: list[str] = Field(default_factory=list)
+    tags: list[Tag] = Field(default_factory=list, max_length=TAGS_MAX)
     due_at: datetime | None = None
     recurrence: Recurrence = Recurrence.NONE
 
@@ -97,16 +114,34 @@ class TaskCreate(_TaskFieldRules, TaskBase):
     pass
 
 
+def _drop_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def _drop_default_not_blank(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+    schema.update(NOT_BLANK)
+
+
+_NO_DEFAULT = {"json_schema_extra": _drop_default}
+_NO_DEFAULT_NOT_BLANK = {"json_schema_extra": _drop_default_not_blank}
+
+
 class TaskUpdate(_TaskFieldRules):
     """Any subset of fields; `description` and `due_at` may be set to null to clear them."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
-    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
-    priority: Priority | None = None
-    tags: list[str] | None = None
+    # Typed without None: omitted means unchanged, and null is refused (see _not_null).
+    title: str = Field(
+        default=None, min_length=1, max_length=TITLE_MAX, schema_extra=_NO_DEFAULT_NOT_BLANK
+    )
+    description: str | None = Field(
+        default=None, max_length=DESCRIPTION_MAX, schema_extra={"json_schema_extra": NO_NUL}
+    )
+    priority: Priority = Field(default=None, schema_extra=_NO_DEFAULT)
+    tags: list[Tag] = Field(default=None, max_length=TAGS_MAX, schema_extra=_NO_DEFAULT)
     due_at: datetime | None = None
-    recurrence: Recurrence | None = None
-    completed: bool | None = None
+    recurrence: Recurrence = Field(default=None, schema_extra=_NO_DEFAULT)
+    completed: StrictBool = Field(default=None, schema_extra=_NO_DEFAULT)
 
     @field_validator("title", "priority", "tags", "recurrence", "completed", mode="before")
     @classmethod
@@ -153,6 +188,8 @@ class TaskCounter(SQLModel, table=True):
 
 
 class TaskPublic(TaskBase):
+    # As stored: lower-case, without the `#` (a lower-cased tag may be longer than it was sent).
+    tags: list[str] = Field(default_factory=list)
     id: int
     number: int = Field(description="The user's own task number (#3), never reused")
     user_id: str

@@ -42,7 +42,7 @@ class TaskNumberNotFound(Exception):
 
 
 class InvalidTag(ValueError):
-    """A tag filter that no task could carry (empty, or too long)."""
+    """A tag filter that no task could carry (not a tag by normalize_tags' rule)."""
 
 
 class StatusFilter(StrEnum):
@@ -354,7 +354,7 @@ def _filter_values(dialect: str, *, user_id: str, query: TaskQuery) -> dict[str,
     values: dict[str, Any] = {"user_id": user_id}
     if query.priority is not None:
         values["priority"] = query.priority.value
-    if query.tag:
+    if query.tag is not None:
         try:
             tag = normalize_tags([query.tag])[0]
         except ValueError as exc:

@@ -13,13 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from src.agent.choice import is_offline, model_name
 from src.api.deps import SettingsDep, UserId
+from src.api.responses import AUTHENTICATED, WITH_BODY, ErrorDetail, not_found
 from src.chat.deps import ChatDep
 from src.chat.errors import AssistantFailed
 from src.db.types import ID_MAX
 from src.models.conversation import MESSAGE_MAX
-from src.models.fields import Text
+from src.models.fields import NOT_BLANK, Text
 
-router = APIRouter(prefix="/api/{user_id}", tags=["chat"])
+router = APIRouter(prefix="/api/{user_id}", tags=["chat"], responses=AUTHENTICATED)
 
 VISIBLE_TASKS_MAX = 500
 KEEP_ALIVE_SECONDS = 15.0
@@ -39,7 +40,7 @@ class ChatRequest(BaseModel):
     conversation_id: int | None = Field(
         default=None, ge=1, le=ID_MAX, description="Omit to start a conversation"
     )
-    message: Text = Field(min_length=1, max_length=MESSAGE_MAX)
+    message: Text = Field(min_length=1, max_length=MESSAGE_MAX, json_schema_extra=NOT_BLANK)
     visible_tasks: list[Annotated[int, Field(ge=1, le=ID_MAX)]] | None = Field(
         default=None,
         max_length=VISIBLE_TASKS_MAX,
@@ -60,6 +61,15 @@ class ChatResponse(BaseModel):
     tool_calls: list[ToolCall]
 
 
+class TurnFailed(BaseModel):
+    detail: str = Field(description="What went wrong, in a sentence; stored as the reply")
+    conversation_id: int
+
+
+# A turn reads a body and may name a conversation; /chat also answers the model's failures.
+TURN_RESPONSES: dict[int | str, dict[str, Any]] = {**WITH_BODY, **not_found("conversation")}
+
+
 class AssistantInfo(BaseModel):
     offline: bool = Field(description="True when the offline assistant answers (no API key)")
     model: str
@@ -69,15 +79,15 @@ class AssistantInfo(BaseModel):
     "/chat",
     response_model=ChatResponse,
     responses={
-        code: {
-            "description": f"{why}: `detail` says so in a sentence; the turn is stored with that "
-            "sentence as the reply"
-        }
-        for code, why in [
-            (502, "The model failed or refused this app's API key"),
-            (503, "The model provider is rate-limiting (Retry-After)"),
-            (504, "The model did not answer in time"),
-        ]
+        **TURN_RESPONSES,
+        502: {"model": TurnFailed, "description": "The model failed or refused the API key"},
+        503: {
+            "model": ErrorDetail,
+            "description": "The database or the auth server's keys are out of reach, or the model "
+            "provider is rate-limiting (with `conversation_id`: the turn is stored); see "
+            "Retry-After",
+        },
+        504: {"model": TurnFailed, "description": "The model did not answer in time"},
     },
 )
 async def chat(_: UserId, body: ChatRequest, chat: ChatDep) -> ChatResponse | JSONResponse:
@@ -105,7 +115,10 @@ async def chat(_: UserId, body: ChatRequest, chat: ChatDep) -> ChatResponse | JS
 @router.post(
     "/chat/stream",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "UI message stream"}},
+    responses={
+        **TURN_RESPONSES,
+        200: {"content": {"text/event-stream": {}}, "description": "UI message stream"},
+    },
 )
 async def chat_stream(_: UserId, body: ChatRequest, chat: ChatDep) -> StreamingResponse:
     """The same turn as `POST /chat`, streamed as Vercel AI SDK UI message stream v1 (SSE).

@@ -6,10 +6,12 @@ from fastapi import APIRouter, status
 
 from src.api.deps import SessionDep, UserId
 from src.api.params import ConversationId
+from src.api.responses import AUTHENTICATED, not_found
 from src.models.conversation import ConversationPublic, MessagePublic
 from src.services import conversations as service
 
-router = APIRouter(prefix="/api/{user_id}/conversations", tags=["chat"])
+router = APIRouter(prefix="/api/{user_id}/conversations", tags=["chat"], responses=AUTHENTICATED)
+CONVERSATION_NOT_FOUND = not_found("conversation")
 
 
 @router.get("", response_model=list[ConversationPublic])
@@ -18,7 +20,11 @@ async def list_conversations(session: SessionDep, user_id: UserId) -> list[Conve
     return [ConversationPublic.model_validate(c) for c in conversations]
 
 
-@router.get("/{conversation_id}/messages", response_model=list[MessagePublic])
+@router.get(
+    "/{conversation_id}/messages",
+    response_model=list[MessagePublic],
+    responses=CONVERSATION_NOT_FOUND,
+)
 async def list_messages(
     session: SessionDep, user_id: UserId, conversation_id: ConversationId
 ) -> list[MessagePublic]:
@@ -29,7 +35,11 @@ async def list_messages(
     return [MessagePublic.model_validate(m) for m in messages]
 
 
-@router.delete("/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{conversation_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=CONVERSATION_NOT_FOUND,
+)
 async def delete_conversation(
     session: SessionDep, user_id: UserId, conversation_id: ConversationId
 ) -> None:
