@@ -1,4 +1,5 @@
-"""Faults of a real PostgreSQL under load: frozen, restarted, a connection killed mid-request.
+"""Faults of a real PostgreSQL under load: frozen, crashed, restarted, a connection killed
+mid-request.
 
 Each answer is a 503 with Retry-After within the configured deadline (never a hang or a 500),
 nothing is half-written, and the same app instance serves again once the database is back.
@@ -19,7 +20,7 @@ from fastapi import FastAPI
 from tests.conftest import User, make_settings, running_app
 from tests.support.auth import IdentityProvider
 from tests.support.database import _asyncpg_dsn, create_database, drop_database, migrate
-from tests.support.postgres_server import PostgresServer
+from tests.support.postgres_server import PostgresServer, own_server
 
 # Short, so a frozen database costs the suite seconds; the default is in src/core/settings.py.
 TIMEOUT = 1.0
@@ -125,7 +126,7 @@ async def test_a_frozen_database_gets_503s_within_the_deadline_and_recovers(
     assert (await client.get("/ready")).status_code == 200
 
 
-async def test_a_database_restart_under_load_gets_503s_and_the_service_recovers(
+async def test_a_database_crash_under_load_gets_503s_and_the_service_recovers(
     database: str, served: tuple[FastAPI, httpx.AsyncClient], user: User
 ) -> None:
     _, client = served
@@ -165,6 +166,42 @@ async def test_a_database_restart_under_load_gets_503s_and_the_service_recovers(
     again = await asyncio.gather(*_load(client, user, 20))
     assert {r.status_code for r in again} == {200, 201}
     assert "kept" in await _titles(client, user)
+
+
+async def test_a_database_restarted_under_load_gets_503s_and_the_service_recovers(
+    database: str, idp: IdentityProvider, user: User
+) -> None:
+    async with own_server(database) as server:
+        await asyncio.to_thread(migrate, server.url)
+        settings = make_settings(server.url, idp, database_timeout=TIMEOUT)
+        async with running_app(settings) as (_, client):
+            kept = await client.post(
+                user.url("/tasks"), json={"title": "kept"}, headers=user.headers
+            )
+            assert kept.status_code == 201
+            # Requests in flight as the server shuts down (its clients are disconnected), then
+            # requests while it is down (connections refused).
+            load = [asyncio.ensure_future(_timed(r)) for r in _load(client, user, 20)]
+            await server.stop()
+            down = await asyncio.gather(*(_timed(r) for r in _load(client, user, 20)))
+            answers = await asyncio.gather(*load)
+            for response, seconds in answers:
+                assert response.status_code in (200, 201, 503), response.text
+                if response.status_code == 503:
+                    _assert_unavailable(response)
+                assert seconds < DEADLINE
+            for response, seconds in down:
+                _assert_unavailable(response)
+                assert seconds < DEADLINE
+            assert (await client.get("/ready")).status_code == 503
+
+            # The same server is back, on the same port: the same app serves again.
+            await server.start()
+            await _eventually(lambda: _is_ready(client), seconds=10)
+            again = await asyncio.gather(*_load(client, user, 20))
+            assert {r.status_code for r in again} == {200, 201}
+            titles = await _titles(client, user)
+            assert "kept" in titles and all(t == "kept" or t.startswith("during") for t in titles)
 
 
 async def test_a_connection_killed_mid_request_is_a_503_and_nothing_is_half_written(
