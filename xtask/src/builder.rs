@@ -16,18 +16,22 @@ use crate::{
     config::{Config, Image},
     docker::{Docker, LABEL_HASH, LABEL_IMAGE},
     hash,
-    plan::{select, DockerStore, ImagePlan, Planner},
+    plan::{select, DockerStore, ImagePlan, ImageStore, Planner},
     process,
     progress::{megabytes, spinner},
+    registry::{Client, RegistryStore},
     report::{self, ImageReport, Report},
     state::{self, BuildRecord, State},
     time,
 };
 
 /// Plans and builds image by image, so a dependent is hashed with its dependency's final hash.
+/// With a registry, an image it holds (with the hash label) is not built, and a built one is
+/// pushed.
 pub fn build_images(
     config: &Config,
     docker: &Docker,
+    registry: Option<&Client>,
     state: &mut State,
     keys: &[String],
     force: bool,
@@ -36,15 +40,29 @@ pub fn build_images(
     docker.check()?;
     let images = select(config, keys)?;
     let env = |name: &str| std::env::var(name).ok();
-    let mut store = DockerStore::new(docker);
+    let (mut docker_store, mut registry_store);
+    let store: &mut dyn ImageStore = match registry {
+        Some(client) => {
+            registry_store = RegistryStore { docker: DockerStore::new(docker), client, pull_bases: true };
+            &mut registry_store
+        }
+        None => {
+            docker_store = DockerStore::new(docker);
+            &mut docker_store
+        }
+    };
     let mut plans = Vec::new();
-    eprintln!("images → {}", docker.name);
+    match registry {
+        Some(client) => eprintln!("images → {}, pushed to {}", docker.name, client.registry.host),
+        None => eprintln!("images → {}", docker.name),
+    }
     for image in images {
         process::check_interrupted()?;
         let mut planner = Planner::new(state, &env);
+        planner.registry = registry.map(|c| &c.registry);
         planner.done = plans.iter().map(|p: &ImagePlan| (p.key.clone(), p.clone())).collect();
         let bar = spinner(format!("hashing {}", image.key));
-        let mut plan = planner.plan(image, &mut store)?;
+        let mut plan = planner.plan(image, store)?;
         bar.finish_and_clear();
         let mut entry = ImageReport {
             key: plan.key.clone(),
@@ -59,8 +77,11 @@ pub fn build_images(
             eprintln!("  skip   {:<10} {}  ({})", plan.key, plan.reference, plan.reasons.join("; "));
             entry.action = "skipped".into();
             entry.reasons = plan.reasons.clone();
-            entry.size_bytes = plan.present.as_ref().map(|p| p.size_bytes);
-            entry.build_seconds = state.build(&plan.reference).map(|b| b.seconds);
+            let record = state.build(&plan.reference);
+            entry.size_bytes =
+                plan.present.as_ref().and_then(|p| p.size_bytes).or(record.as_ref().map(|b| b.size_bytes));
+            entry.build_seconds = record.map(|b| b.seconds);
+            entry.digest = plan.present.as_ref().and_then(|p| p.digest.clone());
         } else {
             if !plan.build {
                 plan.reasons = vec!["--force".into()];
@@ -70,9 +91,10 @@ pub fn build_images(
             let context_tar = report::dir(&config.root).join(format!("context-{}.tar", image.key));
             let sent = send_context(image, &context_tar).and_then(|archive| {
                 let mut planner = Planner::new(state, &env);
+                planner.registry = registry.map(|c| &c.registry);
                 planner.done = plans.iter().map(|p: &ImagePlan| (p.key.clone(), p.clone())).collect();
                 Ok((
-                    planner.plan_from(image, archive.snapshot, &archive.dockerfile_text, &mut store)?,
+                    planner.plan_from(image, archive.snapshot, &archive.dockerfile_text, store)?,
                     archive.dockerfile_name,
                 ))
             });
@@ -94,18 +116,19 @@ pub fn build_images(
             // A base image the build pulled now has an ID: only that is looked up again, so the
             // tag still says which files were built.
             if !plan.absent_bases().is_empty() {
-                let resolved = plan.with_bases_resolved(image, &mut store)?;
+                let resolved = plan.with_bases_resolved(image, store)?;
                 if resolved.reference != plan.reference {
                     process::run(docker.command().args(["tag", &plan.reference, &resolved.reference]))?;
                     process::read(docker.command().args(["image", "rm", &plan.reference]))?;
                     plan = resolved;
                 }
             }
-            let info = docker
+            let mut info = docker
                 .inspect(&plan.reference)?
                 .with_context(|| format!("{} is missing right after its build", plan.reference))?;
-            eprintln!("         {:<10} built in {seconds:.1}s, {}", "", megabytes(info.size_bytes));
-            let record = BuildRecord { seconds, size_bytes: info.size_bytes, built_at: time::now_rfc3339() };
+            let size_bytes = info.size_bytes.unwrap_or(0);
+            eprintln!("         {:<10} built in {seconds:.1}s, {}", "", megabytes(size_bytes));
+            let record = BuildRecord { seconds, size_bytes, built_at: time::now_rfc3339() };
             if let Err(err) = state::remember_build(&plan.reference, &record) {
                 eprintln!("warning: this machine's build log was not updated: {err:#}");
             }
@@ -119,7 +142,14 @@ pub fn build_images(
             entry.hash = plan.hash.clone();
             (entry.files, entry.bytes) = (plan.files, plan.bytes);
             entry.build_seconds = Some(seconds);
-            entry.size_bytes = Some(info.size_bytes);
+            entry.size_bytes = Some(size_bytes);
+            if let Some(client) = registry {
+                let digest = client.push(docker, &plan.reference, &plan.hash)?;
+                eprintln!("         {:<10} pushed, {digest}", "");
+                entry.pushed = Some(true);
+                entry.digest = Some(digest.clone());
+                info.digest = Some(digest);
+            }
             plan.present = Some(info);
         }
         report.images.push(entry);

@@ -88,11 +88,14 @@ impl<'a> Cluster<'a> {
             EnvironmentKind::Kind { .. } => tools.extend(["kind", "docker"]),
             EnvironmentKind::Kube { .. } => tools.push("docker"),
         }
+        // With a registry there is no load command: the nodes pull.
         if let EnvironmentKind::Kube { load } = &self.env.kind {
-            if !load[0].contains('/') {
-                tools.push(load[0].as_str());
-            } else if !self.config.root.join(&load[0]).is_file() {
-                bail!("the load command {} of environment `{}` does not exist", load[0], self.env.name);
+            match load.first() {
+                Some(program) if !program.contains('/') => tools.push(program.as_str()),
+                Some(program) if !self.config.root.join(program).is_file() => {
+                    bail!("the load command {program} of environment `{}` does not exist", self.env.name)
+                }
+                _ => {}
             }
         }
         Ok(tools)

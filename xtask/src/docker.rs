@@ -27,7 +27,10 @@ pub struct Docker {
 #[derive(Clone, Debug)]
 pub struct ImageInfo {
     pub id: String,
-    pub size_bytes: u64,
+    /// As `docker image inspect` reports it; a registry holds compressed layers, not this.
+    pub size_bytes: Option<u64>,
+    /// The manifest digest, for an image found in (or pushed to) a registry.
+    pub digest: Option<String>,
 }
 
 impl Docker {
@@ -104,7 +107,7 @@ impl Docker {
         }
         let text = String::from_utf8_lossy(&out.stdout);
         let (id, size) = text.trim().split_once(' ').unwrap_or((text.trim(), "0"));
-        Ok(Some(ImageInfo { id: id.to_owned(), size_bytes: size.parse().unwrap_or(0) }))
+        Ok(Some(ImageInfo { id: id.to_owned(), size_bytes: size.parse().ok(), digest: None }))
     }
 
     /// Every tag of the images xtask built (by label) in the given repositories.

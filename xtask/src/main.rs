@@ -23,6 +23,7 @@ mod plan;
 mod postgres;
 mod process;
 mod progress;
+mod registry;
 mod release;
 mod report;
 mod state;

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use anyhow::{bail, Context, Result};
 
 use crate::{
-    config::{self, Config, Image},
+    config::{self, Config, Image, Registry},
     docker::{Docker, ImageInfo},
-    dockerfile, hash,
+    dockerfile, hash, process,
     state::{Inputs, State, ABSENT},
 };
 
@@ -16,8 +16,24 @@ use crate::{
 pub trait ImageStore {
     /// The ID of a base image reference, if present.
     fn resolve(&mut self, reference: &str) -> Result<Option<String>>;
-    /// Our image, if present.
-    fn inspect(&mut self, reference: &str) -> Result<Option<ImageInfo>>;
+    /// Our image under `reference`, which must be the content `hash` names to be used.
+    fn inspect(&mut self, reference: &str, hash: &str) -> Result<Lookup>;
+    /// Forget what was listed: after a build or a pull the engine has more.
+    fn refresh(&mut self) {}
+}
+
+/// What a store holds under an image's reference.
+pub enum Lookup {
+    Absent,
+    Present(ImageInfo),
+    /// An image is there, but it is not this content: it is built again, for this reason.
+    Untrusted(String),
+}
+
+impl From<Option<ImageInfo>> for Lookup {
+    fn from(info: Option<ImageInfo>) -> Lookup {
+        info.map_or(Lookup::Absent, Lookup::Present)
+    }
 }
 
 /// Docker, with `image ls` fetched once per run.
@@ -30,11 +46,6 @@ impl<'a> DockerStore<'a> {
     pub fn new(docker: &'a Docker) -> Self {
         DockerStore { docker, ids: None }
     }
-
-    /// Forget what was listed: after a build or a pull the engine has more.
-    pub fn refresh(&mut self) {
-        self.ids = None;
-    }
 }
 
 impl ImageStore for DockerStore<'_> {
@@ -45,12 +56,17 @@ impl ImageStore for DockerStore<'_> {
         self.docker.resolve(self.ids.as_ref().unwrap(), reference)
     }
 
-    fn inspect(&mut self, reference: &str) -> Result<Option<ImageInfo>> {
-        self.docker.inspect(reference)
+    /// The engine's own images were built here under the tag their content hashes to.
+    fn inspect(&mut self, reference: &str, _hash: &str) -> Result<Lookup> {
+        Ok(self.docker.inspect(reference)?.into())
+    }
+
+    fn refresh(&mut self) {
+        self.ids = None;
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ImagePlan {
     pub key: String,
     pub hash: String,
@@ -82,8 +98,22 @@ impl ImagePlan {
         }
         plan.hash = plan.inputs.hash();
         plan.tag = config::render_tag(&image.tag, &plan.hash);
-        plan.reference = format!("{}:{}", image.name, plan.tag);
+        let repository = self.repository().to_owned();
+        plan.reference = format!("{repository}:{}", plan.tag);
         Ok(plan)
+    }
+
+    /// The reference without its tag: `todo-backend`, `ghcr.io/acme/todo-backend`.
+    pub fn repository(&self) -> &str {
+        self.reference.rsplit_once(':').map_or(&self.reference, |(repository, _)| repository)
+    }
+
+    /// What a cluster runs: `repository:tag@sha256:…` when the registry gave a digest.
+    pub fn deployed_tag(&self) -> String {
+        match self.present.as_ref().and_then(|p| p.digest.as_ref()) {
+            Some(digest) => format!("{}@{digest}", self.tag),
+            None => self.tag.clone(),
+        }
     }
 }
 
@@ -121,11 +151,13 @@ pub struct Planner<'a> {
     pub env: &'a dyn Fn(&str) -> Option<String>,
     /// Plans made so far in this run, by key: dependents read their hashes.
     pub done: BTreeMap<String, ImagePlan>,
+    /// The registry the images are named for, if the environment has one.
+    pub registry: Option<&'a Registry>,
 }
 
 impl<'a> Planner<'a> {
     pub fn new(state: &'a State, env: &'a dyn Fn(&str) -> Option<String>) -> Self {
-        Planner { state, env, done: BTreeMap::new() }
+        Planner { state, env, done: BTreeMap::new(), registry: None }
     }
 
     /// Hashes the context as it is now and plans from it.
@@ -175,14 +207,22 @@ impl<'a> Planner<'a> {
         };
         let hash = inputs.hash();
         let tag = config::render_tag(&image.tag, &hash);
-        let reference = format!("{}:{tag}", image.name);
-        let present = store.inspect(&reference)?;
-        let build = present.is_none();
-        let reasons = if build {
-            why_build(self.state.inputs.get(&image.key), &inputs, &self.done)
-        } else {
-            vec![format!("image with this hash present ({})", short_id(&present.as_ref().unwrap().id))]
+        let repository = self.registry.map_or_else(|| image.name.clone(), |r| r.repository(&image.name));
+        let reference = format!("{repository}:{tag}");
+        let (present, reasons) = match store.inspect(&reference, &hash)? {
+            Lookup::Present(info) => {
+                let reason = match (&info.digest, self.registry) {
+                    (Some(_), Some(registry)) => {
+                        format!("in the registry {} with this hash ({})", registry.host, short_id(&info.id))
+                    }
+                    _ => format!("image with this hash present ({})", short_id(&info.id)),
+                };
+                (Some(info), vec![reason])
+            }
+            Lookup::Absent => (None, why_build(self.state.inputs.get(&image.key), &inputs, &self.done)),
+            Lookup::Untrusted(why) => (None, vec![why]),
         };
+        let build = present.is_none();
         let plan = ImagePlan {
             key: image.key.clone(),
             hash,
@@ -213,7 +253,19 @@ impl<'a> Planner<'a> {
             for dep in config::image_references(raw) {
                 resolved = resolved.replace(&format!("{{images.{dep}}}"), &self.done[&dep].reference);
             }
-            hashed.insert(name.clone(), self.state.key.digest(value.as_bytes()));
+            // A registry's tags are shared by every machine, so the value enters the hash the
+            // same way everywhere. Docker keeps build args in the image's history anyway: a
+            // secret must not be one.
+            let digest = match self.registry {
+                Some(registry) if process::is_secret_name(&name.to_ascii_uppercase()) => bail!(
+                    "images.{}.build_args.{name} looks like a secret: pushed to {}, it would be readable in the image's history and guessable from its tag; pass it at run time instead",
+                    image.key,
+                    registry.host
+                ),
+                Some(_) => hash::sha256_hex(value.as_bytes()),
+                None => self.state.key.digest(value.as_bytes()),
+            };
+            hashed.insert(name.clone(), digest);
             full.insert(name.clone(), resolved);
         }
         Ok((hashed, full))

@@ -3,9 +3,10 @@
 //! behind. Why this rather than xshell or duct: docs/infra.md, "How xtask runs programs".
 
 use std::{
+    io::Write,
     net::TcpListener,
     os::unix::process::CommandExt,
-    process::{Child, Command, ExitStatus},
+    process::{Child, Command, ExitStatus, Stdio},
     sync::{
         atomic::{AtomicBool, Ordering},
         Mutex,
@@ -228,6 +229,24 @@ pub fn read(cmd: &mut Command) -> Result<String> {
     if !out.status.success() {
         bail!("`{}` failed ({}): {}", display(cmd), out.status, String::from_utf8_lossy(&out.stderr).trim());
     }
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// Like [`read`], with `input` written to the command's stdin (a credential helper reads its
+/// question there). A failure shows stderr, else stdout.
+pub fn read_with_input(cmd: &mut Command, input: &[u8]) -> Result<String> {
+    check_interrupted()?;
+    echo(cmd);
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().with_context(|| format!("cannot start `{}`", display(cmd)))?;
+    // Dropped right after writing: the child sees the end of its input.
+    let written = child.stdin.take().map_or(Ok(()), |mut stdin| stdin.write_all(input));
+    let out = child.wait_with_output()?;
+    if !out.status.success() {
+        let said = if out.stderr.is_empty() { &out.stdout } else { &out.stderr };
+        bail!("`{}` failed ({}): {}", display(cmd), out.status, String::from_utf8_lossy(said).trim());
+    }
+    written.with_context(|| format!("cannot write to `{}`", display(cmd)))?;
     Ok(String::from_utf8(out.stdout)?)
 }
 

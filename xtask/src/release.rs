@@ -51,15 +51,18 @@ fn secrets_from(config: &Config, env: &Environment, lookup: &dyn Fn(&str) -> Opt
     Ok(values)
 }
 
-/// The values `up` sets: image repositories and tags, then the environment's `set`.
+/// The values `up` sets: image repositories and tags (`tag@sha256:…` from a registry, so
+/// the cluster runs exactly what was checked), the pull secret, then the environment's `set`.
 pub fn generated_values(config: &Config, env: &Environment, plans: &[ImagePlan]) -> Value {
     let mut values = json!({});
     for plan in plans {
         if let Some(prefix) = config.release.images.get(&plan.key) {
-            let name = plan.reference.rsplit_once(':').map_or(plan.reference.as_str(), |(n, _)| n);
-            insert_path(&mut values, &format!("{prefix}.repository"), json!(name));
-            insert_path(&mut values, &format!("{prefix}.tag"), json!(plan.tag));
+            insert_path(&mut values, &format!("{prefix}.repository"), json!(plan.repository()));
+            insert_path(&mut values, &format!("{prefix}.tag"), json!(plan.deployed_tag()));
         }
+    }
+    if let Some(secret) = env.registry.as_ref().and_then(|r| r.pull_secret.as_ref()) {
+        insert_path(&mut values, &config.release.pull_secrets_value, json!([{ "name": secret }]));
     }
     for (path, value) in &env.set {
         insert_path(&mut values, path, value.clone());
@@ -163,6 +166,35 @@ mod tests {
         );
         assert_eq!(lookup(&values, "backend.image.tag"), Some(&json!("abc")));
         assert_eq!(lookup(&values, "frontend.image.tag"), None);
+    }
+
+    #[test]
+    fn from_a_registry_the_values_name_the_digest_and_the_pull_secret() {
+        use crate::{config::Registry, docker::ImageInfo, plan::ImagePlan};
+        let mut config = config::load(&project_root().join("infra.toml")).unwrap();
+        let registry =
+            Registry { host: "ghcr.io".into(), namespace: "acme".into(), pull_secret: Some("ghcr-pull".into()) };
+        config.environments.get_mut("kube").unwrap().registry = Some(registry);
+        let digest = format!("sha256:{}", "d".repeat(64));
+        let plan = |key: &str, digest: Option<&str>| {
+            let info = ImageInfo { id: "sha256:c".into(), size_bytes: None, digest: digest.map(str::to_owned) };
+            ImagePlan {
+                key: key.into(),
+                tag: "0123456789ab".into(),
+                reference: format!("ghcr.io/acme/todo-{key}:0123456789ab"),
+                present: Some(info),
+                ..ImagePlan::default()
+            }
+        };
+        let values =
+            generated_values(&config, config.environment(Some("kube")).unwrap(), &[plan("backend", Some(&digest))]);
+        assert_eq!(values["backend"]["image"]["repository"], "ghcr.io/acme/todo-backend");
+        assert_eq!(values["backend"]["image"]["tag"], format!("0123456789ab@{digest}"));
+        assert_eq!(values["imagePullSecrets"], json!([{"name": "ghcr-pull"}]));
+        // Without a registry: the tag alone, no pull secret.
+        let values = generated_values(&config, config.environment(Some("minikube")).unwrap(), &[plan("backend", None)]);
+        assert_eq!(values["backend"]["image"]["tag"], "0123456789ab");
+        assert!(values.get("imagePullSecrets").is_none());
     }
 
     #[test]

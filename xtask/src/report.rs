@@ -37,6 +37,12 @@ pub struct ImageReport {
     pub build_seconds: Option<f64>,
     pub size_bytes: Option<u64>,
     pub loaded: Option<bool>,
+    /// Pushed to the environment's registry by this run.
+    #[serde(default)]
+    pub pushed: Option<bool>,
+    /// The manifest digest in the environment's registry.
+    #[serde(default)]
+    pub digest: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Default, Debug, Clone)]

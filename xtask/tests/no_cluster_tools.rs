@@ -78,13 +78,13 @@ fn help_and_a_wrong_env_name_list_the_declared_environments() {
     let help = bare.xtask(&["up", "--help"]);
     assert!(help.status.success());
     let text = String::from_utf8_lossy(&help.stdout);
-    assert!(text.contains("kind, kube, local, minikube (default)"), "{text}");
+    assert!(text.contains("cloud, kind, kube, local, minikube (default)"), "{text}");
 
     let wrong = bare.xtask(&["plan", "--env", "minikub"]);
     assert!(!wrong.status.success());
     let text = String::from_utf8_lossy(&wrong.stderr);
     assert!(
-        text.contains("no environment `minikub`") && text.contains("declared: kind, kube, local, minikube"),
+        text.contains("no environment `minikub`") && text.contains("declared: cloud, kind, kube, local, minikube"),
         "{text}"
     );
 }

@@ -9,10 +9,11 @@ use camino::Utf8Path;
 use crate::{
     cluster::Cluster,
     config::{self, Config, Environment},
-    docker::{Docker, ImageInfo},
+    docker::Docker,
     flags::PlanArgs,
-    plan::{select, DockerStore, ImagePlan, ImageStore, Planner},
+    plan::{select, DockerStore, ImagePlan, ImageStore, Lookup, Planner},
     progress::megabytes,
+    registry::{Client, RegistryStore},
     release,
     report::{ImageReport, Report},
     state::State,
@@ -35,13 +36,19 @@ fn plan(config: &Config, env: &Environment, state: &State, args: &PlanArgs, repo
     let engine = Docker::for_environment(env).and_then(|docker| docker.check().map(|()| docker));
     let lookup = |name: &str| std::env::var(name).ok();
     let mut planner = Planner::new(state, &lookup);
-    let (mut docker_store, mut no_engine);
-    let store: &mut dyn ImageStore = match &engine {
-        Ok(docker) => {
+    planner.registry = env.registry.as_ref();
+    let registry = env.registry.as_ref().map(Client::new).transpose()?;
+    let (mut docker_store, mut registry_store, mut no_engine);
+    let store: &mut dyn ImageStore = match (&engine, &registry) {
+        (Ok(docker), Some(client)) => {
+            registry_store = RegistryStore { docker: DockerStore::new(docker), client, pull_bases: false };
+            &mut registry_store
+        }
+        (Ok(docker), None) => {
             docker_store = DockerStore::new(docker);
             &mut docker_store
         }
-        Err(_) => {
+        (Err(_), _) => {
             no_engine = NoEngine;
             &mut no_engine
         }
@@ -100,8 +107,8 @@ impl ImageStore for NoEngine {
         Ok(None)
     }
 
-    fn inspect(&mut self, _reference: &str) -> Result<Option<ImageInfo>> {
-        Ok(None)
+    fn inspect(&mut self, _reference: &str, _hash: &str) -> Result<Lookup> {
+        Ok(Lookup::Absent)
     }
 }
 
@@ -126,8 +133,10 @@ fn image_report(p: &ImagePlan) -> ImageReport {
         bytes: p.bytes,
         hash_seconds: p.hash_seconds,
         build_seconds: None,
-        size_bytes: p.present.as_ref().map(|i| i.size_bytes),
+        size_bytes: p.present.as_ref().and_then(|i| i.size_bytes),
         loaded: None,
+        pushed: None,
+        digest: p.present.as_ref().and_then(|i| i.digest.clone()),
     }
 }
 

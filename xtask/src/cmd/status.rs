@@ -11,7 +11,8 @@ use crate::{
     config,
     docker::Docker,
     flags::EnvArgs,
-    plan::{DockerStore, Planner},
+    plan::{DockerStore, ImageStore, Planner},
+    registry::{Client, RegistryStore},
     state::State,
 };
 
@@ -61,19 +62,32 @@ pub fn run(config_path: &Utf8Path, args: &EnvArgs) -> Result<ExitCode> {
     let state = State::load(&config.root)?;
     let lookup = |name: &str| std::env::var(name).ok();
     let mut planner = Planner::new(&state, &lookup);
-    let mut store = DockerStore::new(&docker);
+    planner.registry = env.registry.as_ref();
+    let registry = env.registry.as_ref().map(Client::new).transpose()?;
+    let (mut docker_store, mut registry_store);
+    let store: &mut dyn ImageStore = match &registry {
+        Some(client) => {
+            registry_store = RegistryStore { docker: DockerStore::new(&docker), client, pull_bases: false };
+            &mut registry_store
+        }
+        None => {
+            docker_store = DockerStore::new(&docker);
+            &mut docker_store
+        }
+    };
     for image in &config.images {
-        let plan = planner.plan(image, &mut store)?;
-        let name = &image.name;
-        let deployed: Vec<&String> = running
-            .iter()
-            .filter(|r| {
-                r.strip_prefix("docker.io/library/").unwrap_or(r).rsplit_once(':').is_some_and(|(n, _)| n == name)
-            })
-            .collect();
+        let plan = planner.plan(image, store)?;
+        // `repository:tag`, or `repository:tag@sha256:…` as deployed from a registry.
+        let tag_of = |r: &str| -> Option<(String, String)> {
+            let r = r.split('@').next().unwrap_or(r);
+            let r = r.strip_prefix("docker.io/library/").unwrap_or(r);
+            r.rsplit_once(':').map(|(n, t)| (n.to_owned(), t.to_owned()))
+        };
+        let deployed: Vec<String> =
+            running.iter().filter_map(|r| tag_of(r)).filter(|(n, _)| n == plan.repository()).map(|(_, t)| t).collect();
         let verdict = if deployed.is_empty() {
             "not running".to_owned()
-        } else if deployed.iter().all(|r| r.ends_with(&format!(":{}", plan.tag))) {
+        } else if deployed.iter().all(|t| *t == plan.tag) {
             "current".to_owned()
         } else {
             format!("stale: the sources now hash to {} (run `cargo xtask up --env {}`)", plan.tag, env.name)

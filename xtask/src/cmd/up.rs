@@ -23,6 +23,7 @@ use crate::{
     plan::ImagePlan,
     process,
     progress::spinner,
+    registry::Client,
     release::{all_ready, ensure_namespace, fingerprint, generated_values, secret_values},
     report::{self, ReleaseReport, Report},
     state::{DeployRecord, State},
@@ -47,8 +48,12 @@ fn up(config: &Config, env: &Environment, state: &mut State, report: &mut Report
     docker.check()?;
     let secrets = secret_values(config, env)?;
 
-    let plans = build_images(config, &docker, state, &[], false, report)?;
-    load_missing(&cluster, &docker, &plans, report)?;
+    let registry = env.registry.as_ref().map(Client::new).transpose()?;
+    let plans = build_images(config, &docker, registry.as_ref(), state, &[], false, report)?;
+    match &env.registry {
+        Some(registry) => eprintln!("images: the cluster pulls them from {} by digest", registry.host),
+        None => load_missing(&cluster, &docker, &plans, report)?,
+    }
 
     let values = generated_values(config, env, &plans);
     let fingerprint = fingerprint(config, env, &values, &secrets, &state.key)?;

@@ -65,6 +65,8 @@ pub struct Release {
     /// Helm value path → environment variable it comes from.
     pub secrets: BTreeMap<String, String>,
     pub existing_secret_value: String,
+    /// The chart value that takes `[{name: …}]`, set when an environment has a `pull_secret`.
+    pub pull_secrets_value: String,
     /// Images the chart runs that we don't build (e.g. `postgres:17`): loaded like ours into
     /// clusters that can't pull them.
     pub extra_images: Vec<String>,
@@ -99,6 +101,31 @@ pub struct Environment {
     pub required_secrets: Vec<String>,
     pub existing_secret: Option<String>,
     pub capacity: Option<Capacity>,
+    /// Where images are pushed and the cluster pulls them from.
+    pub registry: Option<Registry>,
+}
+
+/// A registry the images go through: `build` asks it before building and pushes what it lacks;
+/// `up` deploys by digest from it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Registry {
+    /// `host[:port]`, e.g. `ghcr.io`, `127.0.0.1:5000`.
+    pub host: String,
+    /// What image names go under (`acme` in `ghcr.io/acme`), possibly empty.
+    pub namespace: String,
+    /// The Kubernetes Secret (type docker-registry) the pods pull with.
+    pub pull_secret: Option<String>,
+}
+
+impl Registry {
+    /// `<host>/<namespace>/<name>`, the repository an image is pushed to.
+    pub fn repository(&self, name: &str) -> String {
+        if self.namespace.is_empty() {
+            format!("{}/{name}", self.host)
+        } else {
+            format!("{}/{}/{name}", self.host, self.namespace)
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -107,7 +134,8 @@ pub enum EnvironmentKind {
     Minikube { profile: String },
     /// Images are built locally, then `kind load docker-image`.
     Kind { cluster: String },
-    /// Any cluster: images built locally, then `load` runs; the address is a port-forward.
+    /// Any cluster: images built locally, then `load` runs (none with a registry: the nodes
+    /// pull); the address is a port-forward.
     Kube { load: Vec<String> },
 }
 

@@ -14,7 +14,7 @@ use super::{
     error::{key_at, ConfigError, Help, Source},
     image_references,
     raw::*,
-    topo_sort, Capacity, Config, Environment, EnvironmentKind, Image, ImageBudgets, Release, ReleaseBudgets,
+    topo_sort, Capacity, Config, Environment, EnvironmentKind, Image, ImageBudgets, Registry, Release, ReleaseBudgets,
     ServicePort,
 };
 
@@ -267,6 +267,7 @@ fn release_from_raw(
         images: release_images,
         secrets,
         existing_secret_value: raw.existing_secret_value,
+        pull_secrets_value: raw.pull_secrets_value,
         extra_images: raw.extra_images,
         entrypoint,
         budgets: ReleaseBudgets {
@@ -293,10 +294,17 @@ fn environment_from_raw(
 ) -> Result<Environment, ConfigError> {
     let raw = raw.into_inner();
     let key = |k: &str| format!("environments.{name}.{k}");
+    let registry = registry_from_raw(src, name, &raw)?;
     let kind = match raw.kind.get_ref().as_str() {
         "minikube" => EnvironmentKind::Minikube { profile: raw.profile.clone().unwrap_or_else(|| "minikube".into()) },
         "kind" => EnvironmentKind::Kind { cluster: raw.cluster.clone().unwrap_or_else(|| "kind".into()) },
         "kube" => match raw.load {
+            Some(load) if registry.is_some() => {
+                return Err(src
+                    .error(load.span(), &key("load"), "with a `registry` the nodes pull the images: nothing to load")
+                    .help("remove `load`, or remove `registry` to load images yourself"))
+            }
+            None if registry.is_some() => EnvironmentKind::Kube { load: Vec::new() },
             Some(load) if !load.get_ref().is_empty() => {
                 let argv = load.get_ref();
                 if !argv.iter().any(|a| a.contains("{image}") || a == "{images}") {
@@ -308,8 +316,8 @@ fn environment_from_raw(
             }
             _ => {
                 return Err(src
-                    .error(raw.kind.span(), &key("load"), "a `kube` environment needs a `load` command")
-                    .help("e.g. load = [\"sh\", \"-c\", \"docker save {image} | ctr -n k8s.io images import -\"]"))
+                    .error(raw.kind.span(), &key("load"), "a `kube` environment needs a `load` command or a `registry`")
+                    .help("e.g. registry = \"ghcr.io/acme\", or load = [\"sh\", \"-c\", \"docker save {image} | ctr -n k8s.io images import -\"]"))
             }
         },
         other => {
@@ -357,7 +365,59 @@ fn environment_from_raw(
             cpu: c.cpu,
             database_connections: c.database_connections,
         }),
+        registry,
     })
+}
+
+/// `registry = "host[:port][/namespace]"` and `pull_secret`: a host as Docker reads one (it has
+/// a `.` or a `:`, or is `localhost`), no scheme, no tag; a Secret name Kubernetes accepts.
+fn registry_from_raw(src: &Source<'_>, env: &str, raw: &RawEnvironment) -> Result<Option<Registry>, ConfigError> {
+    let key = |k: &str| format!("environments.{env}.{k}");
+    let pull_secret = match &raw.pull_secret {
+        Some(secret) if raw.registry.is_none() => {
+            return Err(src
+                .error(secret.span(), &key("pull_secret"), "a pull secret without a `registry`")
+                .help("add registry = \"host/namespace\" (the images' registry), or remove pull_secret"))
+        }
+        Some(secret) => {
+            let name = secret.get_ref();
+            let valid = !name.is_empty()
+                && name.len() <= 253
+                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+                && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+            if !valid {
+                return Err(src
+                    .error(secret.span(), &key("pull_secret"), format!("`{name}` is not a Kubernetes Secret name"))
+                    .help("lowercase letters, digits, `-` and `.`, e.g. \"ghcr-pull\""));
+            }
+            Some(name.clone())
+        }
+        None => None,
+    };
+    let Some(registry) = &raw.registry else { return Ok(None) };
+    let text = registry.get_ref().trim_end_matches('/');
+    let fail = |message: String, help: &str| Err(src.error(registry.span(), &key("registry"), message).help(help));
+    if text.contains("://") {
+        return fail(format!("`{text}` has a scheme"), "write the host without it, e.g. \"ghcr.io/acme\" (loopback hosts are reached over http, others over https)");
+    }
+    let (host, namespace) = text.split_once('/').unwrap_or((text, ""));
+    let host_ok = !host.is_empty()
+        && (host.contains('.') || host.contains(':') || host == "localhost")
+        && host.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c));
+    if !host_ok {
+        return fail(
+            format!("`{host}` is not a registry host"),
+            "start with the registry's host (a name with a dot, host:port or localhost), e.g. \"ghcr.io/acme\" or \"docker.io/acme\"",
+        );
+    }
+    if !namespace.is_empty() && !valid_repository(namespace) {
+        return fail(
+            format!("`{namespace}` is not a repository path (or has a tag)"),
+            "after the host: lowercase path parts separated by `/`, no tag, e.g. \"ghcr.io/acme\"",
+        );
+    }
+    Ok(Some(Registry { host: host.to_owned(), namespace: namespace.to_owned(), pull_secret }))
 }
 
 fn expand_home(path: &str) -> Utf8PathBuf {

@@ -51,6 +51,8 @@ pub struct RawRelease {
     pub secrets: BTreeMap<String, Spanned<String>>,
     #[serde(default = "default_existing_secret_value")]
     pub existing_secret_value: String,
+    #[serde(default = "default_pull_secrets_value")]
+    pub pull_secrets_value: String,
     #[serde(default)]
     pub extra_images: Vec<String>,
     pub entrypoint: RawServicePort,
@@ -64,6 +66,10 @@ pub fn default_timeout() -> u64 {
 
 pub fn default_existing_secret_value() -> String {
     "existingSecret".into()
+}
+
+pub fn default_pull_secrets_value() -> String {
+    "imagePullSecrets".into()
 }
 
 #[derive(Deserialize, Clone)]
@@ -110,6 +116,8 @@ pub struct RawEnvironment {
     pub required_secrets: Vec<Spanned<String>>,
     pub existing_secret: Option<String>,
     pub capacity: Option<RawCapacity>,
+    pub registry: Option<Spanned<String>>,
+    pub pull_secret: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

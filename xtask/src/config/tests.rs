@@ -37,9 +37,13 @@ fn the_real_infra_toml_loads() {
     let path = crate::tools::project_root().join("infra.toml");
     let config = load(&path).unwrap_or_else(|e| panic!("{e:#}"));
     assert_eq!(config.default_environment, "minikube");
-    for env in ["minikube", "kind", "local", "kube"] {
+    for env in ["minikube", "kind", "local", "kube", "cloud"] {
         assert!(config.environments.contains_key(env), "{env}");
     }
+    assert_eq!(
+        config.environments["cloud"].registry.as_ref().unwrap().repository("todo-backend"),
+        "ghcr.io/acme/todo-backend"
+    );
 }
 
 #[test]
@@ -134,4 +138,33 @@ fn topological_order_is_stable_and_cycles_are_closed_chains() {
     let cyclic: BTreeMap<&str, Vec<&str>> =
         [("a", vec!["b"]), ("b", vec!["c"]), ("c", vec!["b"]), ("d", vec![])].into_iter().collect();
     assert_eq!(topo_sort(&cyclic).unwrap_err(), ["a", "b", "c", "b"][1..].to_vec());
+}
+
+#[test]
+fn a_registry_is_a_host_with_an_optional_namespace_and_replaces_load() {
+    let kube = |extra: &str| INFRA_TOML.replace("type = \"minikube\"", &format!("type = \"kube\"\n{extra}"));
+    let (_dir, config) = project(&kube("registry = \"ghcr.io/acme\"\npull_secret = \"ghcr-pull\""));
+    let config = config.unwrap();
+    let registry = config.environments["dev"].registry.clone().unwrap();
+    assert_eq!((registry.host.as_str(), registry.namespace.as_str()), ("ghcr.io", "acme"));
+    assert_eq!(registry.pull_secret.as_deref(), Some("ghcr-pull"));
+    assert_eq!(registry.repository("todo-backend"), "ghcr.io/acme/todo-backend");
+    let (_dir, config) = project(&kube("registry = \"127.0.0.1:5000\""));
+    assert_eq!(config.unwrap().environments["dev"].registry.as_ref().unwrap().repository("app"), "127.0.0.1:5000/app");
+
+    let err = error(&kube("registry = \"https://ghcr.io/acme\""));
+    assert_eq!(err.key, "environments.dev.registry");
+    assert!(err.message.contains("has a scheme"), "{}", err.message);
+    let err = error(&kube("registry = \"acme\""));
+    assert!(err.message.contains("`acme` is not a registry host"), "{}", err.message);
+    assert!(err.help.unwrap().contains("docker.io/acme"));
+    let err = error(&kube("registry = \"ghcr.io/acme:latest\""));
+    assert!(err.message.contains("is not a repository path"), "{}", err.message);
+    let err = error(&kube("registry = \"ghcr.io/acme\"\nload = [\"kind\", \"load\", \"{images}\"]"));
+    assert_eq!(err.key, "environments.dev.load");
+    assert!(err.message.contains("nodes pull the images"), "{}", err.message);
+    let err = error(&kube("pull_secret = \"ghcr-pull\"\nload = [\"x\", \"{images}\"]"));
+    assert_eq!(err.key, "environments.dev.pull_secret");
+    let err = error(&kube("registry = \"ghcr.io/acme\"\npull_secret = \"Ghcr_Pull\""));
+    assert!(err.message.contains("not a Kubernetes Secret name"), "{}", err.message);
 }

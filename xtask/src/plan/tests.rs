@@ -14,8 +14,9 @@ impl ImageStore for Engine {
     fn resolve(&mut self, reference: &str) -> Result<Option<String>> {
         Ok(self.bases.get(reference).cloned())
     }
-    fn inspect(&mut self, reference: &str) -> Result<Option<ImageInfo>> {
-        Ok(self.built.contains(reference).then(|| ImageInfo { id: format!("sha256:{reference}"), size_bytes: 1 }))
+    fn inspect(&mut self, reference: &str, _hash: &str) -> Result<Lookup> {
+        let info = ImageInfo { id: format!("sha256:{reference}"), size_bytes: Some(1), digest: None };
+        Ok(self.built.contains(reference).then_some(info).into())
     }
 }
 
@@ -220,4 +221,43 @@ fn a_required_env_var_in_build_args_must_be_set() {
     assert_eq!(expand_env("a-${X:-dflt}-b", &lookup).unwrap(), "a-dflt-b");
     let err = expand_env("${TOKEN}", &lookup).unwrap_err().to_string();
     assert!(err.contains("`${TOKEN}` is not set"), "{err}");
+}
+
+#[test]
+fn with_a_registry_every_machine_hashes_to_the_same_tags_and_secret_build_args_are_refused() {
+    let registry = Registry { host: "ghcr.io".into(), namespace: "acme".into(), pull_secret: None };
+    let project = Project::new();
+    let config = config::load(&project.dir.join("infra.toml")).unwrap();
+    let lookup = |_: &str| None;
+    // Two machines: two digest keys.
+    let plans = |state: &State, registry: Option<&Registry>, engine: &mut Engine| -> Vec<ImagePlan> {
+        let mut planner = Planner::new(state, &lookup);
+        planner.registry = registry;
+        config.images.iter().map(|image| planner.plan(image, engine).unwrap()).collect()
+    };
+    let (a, b) = (State::default(), State::default());
+    let mut engine = Engine { bases: project.engine.bases.clone(), ..Engine::default() };
+    let on_a = plans(&a, Some(&registry), &mut engine);
+    let on_b = plans(&b, Some(&registry), &mut engine);
+    let hashes = |plans: &[ImagePlan]| plans.iter().map(|p| p.hash.clone()).collect::<Vec<_>>();
+    assert_eq!(hashes(&on_a), hashes(&on_b), "the registry's tags are shared");
+    assert_eq!(on_a[0].reference, format!("ghcr.io/acme/base:{}", &on_a[0].hash[..12]));
+    // Without a registry, images with build args are this machine's.
+    assert_ne!(hashes(&plans(&a, None, &mut engine)), hashes(&plans(&b, None, &mut engine)));
+
+    let dir = TempDir::new();
+    dir.write(
+        "infra.toml",
+        &INFRA_TOML.replace("BASE = \"{images.base}\"", "BASE = \"{images.base}\", NPM_TOKEN = \"t\""),
+    );
+    dir.write("chart/Chart.yaml", "name: r\n");
+    dir.write("values-dev.yaml", "{}\n");
+    dir.write("base/Dockerfile", "FROM scratch\n");
+    dir.write("app/Dockerfile", "ARG BASE\nFROM ${BASE}\n");
+    let config = config::load(&dir.join("infra.toml")).unwrap();
+    let mut planner = Planner::new(&a, &lookup);
+    planner.registry = Some(&registry);
+    planner.plan(&config.images[0], &mut engine).unwrap();
+    let err = planner.plan(&config.images[1], &mut engine).unwrap_err().to_string();
+    assert!(err.contains("images.app.build_args.NPM_TOKEN looks like a secret"), "{err}");
 }
