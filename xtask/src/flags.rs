@@ -105,7 +105,7 @@ pub struct DevArgs {
 #[derive(Args, Debug)]
 pub struct TestArgs {
     /// Run only these tiers (repeatable): rust, backend, frontend (= frontend-unit and
-    /// frontend-e2e), frontend-unit, frontend-e2e, chart, images, cluster.
+    /// frontend-e2e), frontend-unit, frontend-e2e, chart, images, registry, cluster.
     #[arg(long = "tier", value_name = "NAME")]
     pub tiers: Vec<String>,
     /// Also run the real-cluster tier (test/cluster): slow, builds and starts Kubernetes.

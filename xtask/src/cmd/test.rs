@@ -35,6 +35,7 @@ const TIERS: &[Tier] = &[
     Tier { name: "frontend-e2e", run: frontend_e2e },
     Tier { name: "chart", run: chart },
     Tier { name: "images", run: images },
+    Tier { name: "registry", run: registry },
     Tier { name: "cluster", run: cluster },
 ];
 
@@ -240,7 +241,18 @@ fn images(ctx: &mut Ctx) -> Result<Outcome> {
     }
     process::run(&mut xtask(ctx, &["build"]))?;
     process::run(&mut ctx.command(".", "test/containers/run"))?;
-    process::run(&mut cargo(ctx, &["test", "-p", "xtask", "--", "--ignored"]))?;
+    process::run(&mut cargo(ctx, &["test", "-p", "xtask", "--bin", "xtask", "--test", "engine", "--", "--ignored"]))?;
+    Ok(Outcome::Passed)
+}
+
+/// The registry environment against a real OCI registry (distribution v3, built from the Go
+/// module proxy into the project's cache on first use) on 127.0.0.1, with and without basic
+/// auth: xtask/tests/registry.rs, ignored by a plain `cargo test`.
+fn registry(ctx: &mut Ctx) -> Result<Outcome> {
+    if let Err(reason) = docker_answers() {
+        return Ok(Outcome::Skipped(reason));
+    }
+    process::run(&mut cargo(ctx, &["test", "-p", "xtask", "--test", "registry", "--", "--ignored"]))?;
     Ok(Outcome::Passed)
 }
 
