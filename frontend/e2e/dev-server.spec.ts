@@ -4,7 +4,7 @@ import path from "node:path";
 
 import { expect, test, type Browser } from "@playwright/test";
 
-import { FRONTEND, freePort, LOGS, signUpByApi, start, stopProcess, waitFor } from "./stack";
+import { BACKEND, FRONTEND, freePort, LOGS, signUpByApi, start, stopProcess, waitFor } from "./stack";
 import { signUp, uniqueEmail } from "./helpers";
 
 /**
@@ -23,32 +23,37 @@ async function compileRoutes(browser: Browser, origin: string): Promise<void> {
   const cookie = await signUpByApi(origin, "Warm");
   await context.addCookies(cookie.split("; ").map((pair) => ({ name: pair.split("=")[0]!, value: pair.slice(pair.indexOf("=") + 1), url: origin })));
   await page.goto("/", compiled);
-  await expect(page.getByTestId("chat-input")).toBeVisible(compiled);
+  await expect(page.getByTestId("task-empty")).toBeVisible(compiled);
   await context.close();
 }
 
 /**
- * `next dev` as `cargo xtask dev` runs it (embedded database, development secret, telemetry
- * off), opened at 127.0.0.1 although it announces localhost: the page must hydrate there (its
- * dev scripts are not refused as cross-origin), /favicon.ico must exist, and what the server
- * prints while a user signs up and reloads must hold no warning or error to read past.
+ * The app as `cargo xtask dev` runs it: the backend on an embedded SQLite file trusting this
+ * dev server's tokens, and `next dev` (embedded database, development secret, telemetry off),
+ * opened at 127.0.0.1 although it announces localhost. The page must hydrate there (its dev
+ * scripts are not refused as cross-origin) and at the other loopback addresses, /favicon.ico
+ * must exist, and what either server prints while a user signs up, loads the list and reloads
+ * must hold no warning or error to read past.
  */
 test("the dev server: serves every loopback address, and its log has nothing to read past", async ({ browser }) => {
   test.setTimeout(600_000);
-  const port = await freePort();
+  const [port, backendPort] = [await freePort(), await freePort()];
   const data = mkdtempSync(path.join(tmpdir(), "todo-dev-"));
-  const { OPENAI_API_KEY: _key, DATABASE_URL: _db, ...inherited } = process.env;
+  const { OPENAI_API_KEY: _key, OPENAI_BASE_URL: _base, DATABASE_URL: _db, ...inherited } = process.env;
+  const shared = { ...inherited, ENVIRONMENT: "development", BETTER_AUTH_URL: `http://localhost:${port}` };
+  const backendEnv = { ...shared, DATABASE_URL: `sqlite:///${data}/todo.db`, PYTHONUNBUFFERED: "1" };
+  // Migrations, then uvicorn, as `cargo xtask dev` starts it.
+  const backend = start("dev-backend", "uv", ["run", "./serve.sh", "--host", "127.0.0.1", "--port", String(backendPort)], BACKEND, backendEnv);
   const child = start("next-dev", "npx", ["next", "dev", "--port", String(port)], FRONTEND, {
-    ...inherited,
-    ENVIRONMENT: "development",
+    ...shared,
     NODE_ENV: "development",
     DATA_DIR: data,
-    BETTER_AUTH_URL: `http://localhost:${port}`,
     BETTER_AUTH_SECRET: "development-only-secret-for-the-dev-server-test",
-    BACKEND_URL: process.env.E2E_BACKEND_URL,
+    BACKEND_URL: `http://127.0.0.1:${backendPort}`,
     NEXT_TELEMETRY_DISABLED: "1",
   });
   try {
+    await waitFor(`http://127.0.0.1:${backendPort}/health`, backend, "dev-backend");
     await waitFor(`http://127.0.0.1:${port}/api/health`, child, "next-dev", 300_000);
     await compileRoutes(browser, `http://127.0.0.1:${port}`);
     const context = await browser.newContext({ baseURL: `http://127.0.0.1:${port}` });
@@ -59,8 +64,11 @@ test("the dev server: serves every loopback address, and its log has nothing to 
     });
     // The submit button is enabled only once the page has hydrated: signing up proves it did.
     await signUp(page, { name: "Dev", email: uniqueEmail("dev"), password: "correct horse battery" });
+    // The backend trusts the dev server's tokens: the list loads, as in `cargo xtask dev`.
+    await expect(page.getByTestId("task-empty")).toBeVisible();
     await page.reload();
     await expect(page.getByTestId("chat-input")).toBeVisible();
+    await expect(page.getByTestId("task-empty")).toBeVisible();
     const favicon = await page.request.get("/favicon.ico");
     expect(favicon.status()).toBe(200);
     expect(favicon.headers()["content-type"]).toMatch(/image/);
@@ -75,10 +83,13 @@ test("the dev server: serves every loopback address, and its log has nothing to 
     expect(problems.filter((text) => /hydrat|did not match/i.test(text))).toEqual([]);
     await context.close();
   } finally {
-    await stopProcess(child);
+    await Promise.all([stopProcess(child), stopProcess(backend)]);
     rmSync(data, { recursive: true, force: true });
   }
-  const log = readFileSync(path.join(LOGS, "next-dev.log"), "utf8");
-  const noise = log.split("\n").filter((line) => /⚠|⨯|warn|error|deprecat|Edge Runtime|password/i.test(line));
+  const log = readFileSync(path.join(LOGS, "next-dev.log"), "utf8").replace(/\x1b\[[0-9;]*m/g, "");
+  const noise = log.split("\n").filter((line) => /⚠|⨯|warn|error|deprecat|Edge Runtime|password| [45]\d\d in /i.test(line));
   expect(noise, log).toEqual([]);
+  const backendLog = readFileSync(path.join(LOGS, "dev-backend.log"), "utf8");
+  const backendNoise = backendLog.split("\n").filter((line) => /"level": "(WARNING|ERROR|CRITICAL)"|Traceback|password/.test(line));
+  expect(backendNoise, backendLog).toEqual([]);
 });
