@@ -24,10 +24,12 @@ test("a task deleted while the chat changes tasks stays deleted, and the list en
   await addTask(page, "Walk the dog");
   await addTask(page, "Feed the cat");
 
+  // Time stands still in the page from here (a jump far enough ahead that the page's clock
+  // can't have passed it yet; nothing waits on it but a notice's fade).
+  await page.clock.pauseAt(await page.evaluate(() => Date.now() + 5_000));
   // Delete in the list: the Undo notice shows while the delete waits…
   await taskItem(page, "Walk the dog").getByTestId("task-delete").click();
   await expect(page.getByTestId("undo-toast")).toBeVisible();
-  await page.clock.pauseAt(await page.evaluate(() => Date.now() + 10));
   // …and within that window the chat adds a task, which refetches the list (a 0 ms timer).
   await chat(page, "add zeta");
   await expect(page.getByTestId("tool-card").filter({ hasText: /Added '.*zeta.*'/i })).toBeVisible();
