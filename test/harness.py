@@ -117,7 +117,7 @@ class Client:
 
     def __init__(self, base: str, origin: str | None = None) -> None:
         self.base = base
-        self.origin = origin or base
+        self.origin = (origin or base).rstrip("/")
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,

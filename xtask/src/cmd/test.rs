@@ -205,10 +205,8 @@ fn frontend_e2e(ctx: &mut Ctx) -> Result<Outcome> {
     if !has_npm_script(&ctx.root.join("frontend/package.json"), "test:e2e")? {
         return Ok(Outcome::Skipped("frontend/package.json has no `test:e2e` script yet".into()));
     }
-    if !Utf8Path::new(CHROMIUM).exists() {
-        if let Some(reason) = tools::apt_install("chromium", CHROMIUM)? {
-            return Ok(Outcome::Skipped(reason));
-        }
+    if let Some(skip) = chromium()? {
+        return Ok(skip);
     }
     npm_ci_if_stale(&ctx.root.join("frontend"))?;
     let url = ctx.database_url()?;
@@ -256,15 +254,29 @@ fn registry(ctx: &mut Ctx) -> Result<Outcome> {
     Ok(Outcome::Passed)
 }
 
+/// Chromium for the tiers that drive a browser, installed when missing and this is root;
+/// otherwise the tier is skipped with the command that installs it.
+fn chromium() -> Result<Option<Outcome>> {
+    if Utf8Path::new(CHROMIUM).exists() {
+        return Ok(None);
+    }
+    Ok(tools::apt_install("chromium", CHROMIUM)?.map(Outcome::Skipped))
+}
+
 /// test/cluster/run starts the cluster (test/cluster/up), deploys with `cargo xtask up --env
-/// local`, checks `cargo xtask verify-budgets --env local`, then proves the deployment.
+/// local`, checks `cargo xtask verify-budgets --env local`, then proves the deployment; its
+/// browser check runs the frontend's Playwright in Chromium at the URL `up` printed.
 /// On failure, the reason is the checks its report lists.
 fn cluster(ctx: &mut Ctx) -> Result<Outcome> {
     if let Some(skip) = missing(ctx, "test/cluster/run") {
         return Ok(skip);
     }
+    if let Some(skip) = chromium()? {
+        return Ok(skip);
+    }
+    npm_ci_if_stale(&ctx.root.join("frontend"))?;
     let started = SystemTime::now();
-    if let Err(err) = process::run(&mut ctx.command(".", "test/cluster/run")) {
+    if let Err(err) = process::run(ctx.command(".", "test/cluster/run").env("CHROMIUM_PATH", CHROMIUM)) {
         // The checks that failed say more than the exit status; a report older than this run
         // (the run died before writing one) says nothing about it.
         let report = report::dir(&ctx.root).join("report-cluster.json");
