@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 COLUMNS = (
-    "title, description, priority, tags, due_at, recurrence, id, user_id, completed, "
+    "title, description, priority, tags, due_at, recurrence, id, number, user_id, completed, "
     "recurs_from_id, created_at, updated_at"
 )
 # The statements SQLAlchemy emits for the backend's list (status=pending, sort=due, page of 20).
@@ -25,10 +25,16 @@ PAGE_PENDING_BY_DUE = (
     f"SELECT {COLUMNS} FROM task WHERE task.user_id = $1 AND task.completed IS false "
     "ORDER BY task.due_at ASC NULLS LAST, task.id ASC LIMIT $2 OFFSET $3"
 )
+# The user's next task number, as the backend takes it: the counter row stays locked until the
+# task's insert commits.
+COUNT_UP = (
+    "INSERT INTO task_counter (user_id, last_number) VALUES ($1, 1) ON CONFLICT (user_id) "
+    "DO UPDATE SET last_number = task_counter.last_number + 1 RETURNING task_counter.last_number"
+)
 INSERT = (
     "INSERT INTO task (title, description, priority, tags, due_at, recurrence, user_id, "
-    "completed, recurs_from_id, created_at, updated_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id"
+    "completed, recurs_from_id, created_at, updated_at, number) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id"
 )
 LOCK = f"SELECT {COLUMNS} FROM task WHERE task.id = $1 AND task.user_id = $2 FOR UPDATE"
 UPDATE = (
@@ -67,11 +73,12 @@ async def create_task(user_id: str, body: bytes) -> tuple[int, Any]:
         data["title"], data.get("description"), data.get("priority", "medium"),
         json.dumps(data.get("tags", [])), None, "none", user_id, False, None, now, now,
     )
-    async with pool.acquire() as db:
-        task_id = await db.fetchval(INSERT, *values)
+    async with pool.acquire() as db, db.transaction():
+        number = await db.fetchval(COUNT_UP, user_id)
+        task_id = await db.fetchval(INSERT, *values, number)
     keys = ("title", "description", "priority", "tags", "due_at", "recurrence", "user_id",
             "completed", "recurs_from_id", "created_at", "updated_at")
-    task = dict(zip(keys, values), id=task_id, tags=data.get("tags", []))
+    task = dict(zip(keys, values), id=task_id, number=number, tags=data.get("tags", []))
     task.pop("recurs_from_id")
     task["created_at"] = task["updated_at"] = now.isoformat()
     return 201, task

@@ -29,6 +29,7 @@ def tasks_for(user_id: str, count: int, rng: random.Random, now: datetime) -> li
         description = None if rng.random() < 0.5 else f"Details for item {n}: " + "x" * rng.randint(0, 120)
         rows.append((
             user_id,
+            n + 1,  # the user's task number
             f"{rng.choice(VERBS)} {rng.choice(THINGS)} #{n}",
             description,
             rng.random() < 0.3,  # completed
@@ -45,7 +46,7 @@ def tasks_for(user_id: str, count: int, rng: random.Random, now: datetime) -> li
 async def seed(database_url: str, users: list[dict], total: int) -> dict[str, list[int]]:
     connection = await asyncpg.connect(database_url)
     try:
-        await connection.execute("TRUNCATE task RESTART IDENTITY CASCADE")
+        await connection.execute("TRUNCATE task, task_counter RESTART IDENTITY CASCADE")
         rng = random.Random(9)  # the same data on every run
         now = datetime.now(UTC)
         per_user = total // len(users)
@@ -54,9 +55,14 @@ async def seed(database_url: str, users: list[dict], total: int) -> dict[str, li
             "task",
             records=records,
             columns=[
-                "user_id", "title", "description", "completed", "priority", "tags",
+                "user_id", "number", "title", "description", "completed", "priority", "tags",
                 "due_at", "recurrence", "created_at", "updated_at",
             ],
+        )
+        # Each user's next task gets the next number, as the app's own creates do.
+        await connection.copy_records_to_table(
+            "task_counter", records=[(user["id"], per_user) for user in users],
+            columns=["user_id", "last_number"],
         )
         await connection.execute("VACUUM ANALYZE task")
         ids: dict[str, list[int]] = {user["id"]: [] for user in users}
