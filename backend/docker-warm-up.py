@@ -50,7 +50,9 @@ def call(method: str, path: str, token: str | None = None, body: object = None) 
         headers={"content-type": "application/json"}
         | ({"authorization": f"Bearer {token}"} if token else {}),
     )
-    with urllib.request.urlopen(request, timeout=60) as response:
+    # The first chat turn compiles the agent stack from source: seconds of CPU that a builder
+    # sharing its cores with other work may take minutes to get.
+    with urllib.request.urlopen(request, timeout=300) as response:
         return response.read()
 
 
