@@ -121,9 +121,9 @@ pub struct BenchArgs {
     /// Short load runs and fewer samples: the whole benchmark in a few minutes.
     #[arg(long)]
     pub quick: bool,
-    /// Measure only these sections (repeatable): api, chat, startup, pipeline. Deployment
-    /// figures are always read from the last build/up reports.
-    #[arg(long = "only", value_name = "SECTION", value_parser = ["api", "chat", "startup", "pipeline"])]
+    /// Measure only these sections (repeatable): api, chat, startup, hashing, pipeline.
+    /// Deployment figures are always read from the last build/up reports.
+    #[arg(long = "only", value_name = "SECTION", value_parser = ["api", "chat", "startup", "hashing", "pipeline"])]
     pub only: Vec<String>,
 }
 

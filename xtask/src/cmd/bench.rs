@@ -3,13 +3,15 @@
 //!
 //! Sections: `api` (wrk against the backend and the bare-ASGI ceiling of bench/ceiling.py on a
 //! seeded PostgreSQL, 1 and 2 workers), `chat` (offline assistant turns), `startup` (process
-//! cold start → ready) and `pipeline` (plan, no-op build/up, hashing vs sha256sum, one-file
-//! rebuild). Image and deployment figures are read from what `build` and `up` recorded, the
+//! cold start → ready), `hashing` (context hashing vs sha256sum: the project's contexts and a
+//! generated one of 100,000 files, and that tree as an ignored node_modules) and `pipeline`
+//! (plan, no-op build/up, one-file rebuild). Image and deployment figures are read from what `build` and `up` recorded, the
 //! cluster tier's from its report-cluster.json. This machine is shared and noisy, so every
 //! comparison is a ratio of figures from the same run, and nothing here is a timed test.
 
 mod app;
 mod doc;
+mod large;
 mod pipeline;
 
 use std::{collections::BTreeMap, process::ExitCode};
@@ -20,7 +22,7 @@ use serde::Serialize;
 
 use crate::{flags::BenchArgs, process, report, time, tools::project_root};
 
-const SECTIONS: &[&str] = &["api", "chat", "startup", "pipeline"];
+const SECTIONS: &[&str] = &["api", "chat", "startup", "hashing", "pipeline"];
 
 /// How long and how often to measure.
 pub struct Budget {
@@ -32,14 +34,16 @@ pub struct Budget {
     pub chat_turns: usize,
     /// Alternating rounds of our context hashing and `sha256sum`'s.
     pub hash_rounds: usize,
+    /// The same over the generated 1 GB context (seconds per round).
+    pub large_hash_rounds: usize,
 }
 
 impl Budget {
     fn new(quick: bool) -> Budget {
         if quick {
-            Budget { load_seconds: 3, samples: 2, chat_turns: 3, hash_rounds: 10 }
+            Budget { load_seconds: 3, samples: 2, chat_turns: 3, hash_rounds: 10, large_hash_rounds: 2 }
         } else {
-            Budget { load_seconds: 8, samples: 3, chat_turns: 10, hash_rounds: 30 }
+            Budget { load_seconds: 8, samples: 3, chat_turns: 10, hash_rounds: 30, large_hash_rounds: 3 }
         }
     }
 }
@@ -145,6 +149,7 @@ pub fn run(config_path: &Utf8Path, args: &BenchArgs) -> Result<ExitCode> {
             "api" => app::api(&mut ctx, &mut results),
             "chat" => app::chat(&mut ctx, &mut results),
             "startup" => app::startup(&mut ctx, &mut results),
+            "hashing" => pipeline::hashing(&ctx, &mut results).and_then(|()| large::measure(&ctx, &mut results)),
             _ => pipeline::measure(&ctx, &mut results),
         };
         if let Err(err) = outcome {
