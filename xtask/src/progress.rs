@@ -1,25 +1,35 @@
-//! Progress for long steps: a spinner on a terminal, a plain line otherwise (CI logs), nothing
-//! extra with `--verbose` (the commands' own output is shown instead).
+//! Progress for long steps: a spinner per step on a terminal, all of them in one
+//! `MultiProgress` so that images building at the same time each keep their own line; a plain
+//! line otherwise (CI logs); nothing extra with `--verbose` (the commands' own output is shown
+//! instead).
 
-use std::time::Duration;
+use std::{sync::LazyLock, time::Duration};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::process;
 
+static BARS: LazyLock<MultiProgress> = LazyLock::new(MultiProgress::new);
+
 pub fn spinner(message: impl Into<String>) -> ProgressBar {
     let message = message.into();
-    let bar = ProgressBar::new_spinner();
-    if bar.is_hidden() || process::verbose() {
+    if BARS.is_hidden() || process::verbose() {
         eprintln!("  {message}…");
         return ProgressBar::hidden();
     }
+    let bar = BARS.add(ProgressBar::new_spinner());
     bar.set_style(
         ProgressStyle::with_template("  {spinner} {prefix} {elapsed:>4} {wide_msg}").unwrap().tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ "),
     );
     bar.set_prefix(message);
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
+}
+
+/// A line on stderr, above the spinners that are running (which a plain `eprintln!` would
+/// break into).
+pub fn println(line: impl AsRef<str>) {
+    BARS.suspend(|| eprintln!("{}", line.as_ref()));
 }
 
 /// Human sizes in the units budgets use (MB = 10^6 bytes, as `docker images` prints them).

@@ -28,7 +28,8 @@ pub struct ImageReport {
     pub key: String,
     pub reference: String,
     pub hash: String,
-    /// `built`, `skipped` or `would build` / `would skip` (plan).
+    /// `built`, `skipped`, `failed`, `not built` (an image it depends on failed), or
+    /// `would build` / `would skip` (plan).
     pub action: String,
     pub reasons: Vec<String>,
     pub files: usize,

@@ -3,6 +3,8 @@
 //! below the real size fails `verify-budgets` with its table, the values `up` generates
 //! pass the real chart's schema, and an image holds exactly what its tag's hash covers (files
 //! saved during a build, the ignore rules of either builder; a `docker` shim makes the edits).
+//! Independent images build at the same time (each build step writes, inside its image, when it
+//! ran), and a failing image stops its dependents but no other.
 //!
 //! They need a Docker engine and helm, so they are `#[ignore]`d in a plain `cargo test` (where
 //! they show as ignored, never as passed) and run by `cargo xtask test --tier images`, which
@@ -575,4 +577,99 @@ fn the_image_holds_exactly_what_the_ignore_rules_keep_with_any_builder() {
     let base = image_files(&built_reference(&f, "base"));
     let base: Vec<&String> = base.iter().filter(|p| p.starts_with("base/")).collect();
     assert_eq!(base, ["base/lib.txt"], "only lib.txt is kept");
+}
+
+/// A fixture of `images` (key, Dockerfile, depends_on) and nothing else: no release, one
+/// environment.
+fn images_fixture(name: &str, images: &[(&str, &str, &[&str])]) -> Fixture {
+    let prefix = format!("xtask-it-{}-{name}", std::process::id());
+    let dir = std::env::temp_dir().join(&prefix);
+    let _ = std::fs::remove_dir_all(&dir);
+    let f = Fixture { dir, prefix };
+    let mut toml = String::from("default_environment = \"minikube\"\n");
+    for (key, dockerfile, depends_on) in images {
+        f.write(&format!("{key}/Dockerfile"), dockerfile);
+        f.write(&format!("{key}/{key}.txt"), &format!("{} {:?}", f.prefix, std::time::SystemTime::now()));
+        let deps: Vec<String> = depends_on.iter().map(|d| format!("\"{d}\"")).collect();
+        toml.push_str(&format!(
+            "[images.{key}]\nname = \"{}-{key}\"\ncontext = \"{key}\"\ndepends_on = [{}]\n",
+            f.prefix,
+            deps.join(", ")
+        ));
+        if let Some(dep) = depends_on.first() {
+            toml.push_str(&format!("build_args = {{ BASE = \"{{images.{dep}}}\" }}\n"));
+        }
+    }
+    toml.push_str(
+        "[release]\nname = \"fixture\"\nnamespace = \"fixture\"\nchart = \"chart\"\n\
+         entrypoint = { service = \"fixture-web\", port = 3000 }\n\
+         [environments.minikube]\ntype = \"minikube\"\n",
+    );
+    f.write("chart/Chart.yaml", "apiVersion: v2\nname: fixture\nversion: 0.1.0\n");
+    f.write("infra.toml", &toml);
+    f
+}
+
+/// Build steps that take seconds and say, inside the image, when they ran. The context (unique
+/// to the run) comes first, so Docker's layer cache can't answer for them.
+const SLOW_STEPS: &str = "COPY . /context/\nRUN date +%s.%N > /started && sleep 5 && date +%s.%N > /finished\n";
+
+fn slow() -> String {
+    format!("FROM python:3.13-slim\n{SLOW_STEPS}")
+}
+
+fn ran(f: &Fixture, key: &str) -> (f64, f64) {
+    let reference = built_reference(f, key);
+    let at = |path: &str| image_file(&reference, path).trim().parse::<f64>().unwrap();
+    (at("/started"), at("/finished"))
+}
+
+#[test]
+#[ignore = "needs a Docker engine: run by `cargo xtask test --tier images`"]
+fn independent_images_build_at_the_same_time_and_a_dependent_after_its_base() {
+    let f = images_fixture(
+        "parallel",
+        &[
+            ("one", &slow(), &[]),
+            ("two", &slow(), &[]),
+            ("three", &format!("ARG BASE\nFROM ${{BASE}}\n{SLOW_STEPS}"), &["one"]),
+        ],
+    );
+    assert!(f.xtask(&["build"], None).status.success());
+    let mut actions = f.actions();
+    actions.sort();
+    assert_eq!(actions, pairs(&[("one", "built"), ("three", "built"), ("two", "built")]));
+    let (one, two, three) = (ran(&f, "one"), ran(&f, "two"), ran(&f, "three"));
+    assert!(one.0 < two.1 && two.0 < one.1, "one {one:?} and two {two:?} did not overlap");
+    assert!(three.0 > one.1, "three {three:?} started before its base one {one:?} was built");
+}
+
+#[test]
+#[ignore = "needs a Docker engine: run by `cargo xtask test --tier images`"]
+fn a_failing_image_stops_its_dependents_and_no_other() {
+    let f = images_fixture(
+        "failing",
+        &[
+            ("broken", "FROM scratch\nCOPY missing.txt /\n", &[]),
+            ("needs-broken", "ARG BASE\nFROM ${BASE}\nCOPY . /\n", &["broken"]),
+            ("slow", &slow(), &[]),
+        ],
+    );
+    let out = f.xtask(&["build"], None);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("building image `broken` failed"), "{said}");
+    assert!(
+        said.contains("not built, because an image they depend on failed: `needs-broken` (it depends on `broken`)"),
+        "{said}"
+    );
+    assert_eq!(f.actions(), pairs(&[("broken", "failed"), ("needs-broken", "not built"), ("slow", "built")]));
+    let local = Command::new("docker").args(["image", "ls", "--format", "{{.Repository}}"]).output().unwrap();
+    let local = String::from_utf8_lossy(&local.stdout);
+    assert!(local.lines().any(|l| l == format!("{}-slow", f.prefix)), "{local}");
+    assert!(!local.lines().any(|l| l.contains("needs-broken")), "{local}");
+    // The next build skips what was built and tries the rest again.
+    f.write("broken/missing.txt", "here now\n");
+    assert!(f.xtask(&["build"], None).status.success());
+    assert_eq!(f.actions(), pairs(&[("broken", "built"), ("needs-broken", "built"), ("slow", "skipped")]));
 }

@@ -1,6 +1,7 @@
 //! `cargo xtask build [IMAGE…]`: hash each context, skip images whose hash is already in the
-//! engine (or, for an environment with a registry, in the registry), build the others in
-//! dependency order (and push them), record duration and size.
+//! engine (or, for an environment with a registry, in the registry), build the others (each
+//! after what it depends on, independent ones at the same time) and push them, record duration
+//! and size.
 
 use std::{process::ExitCode, time::Instant};
 

@@ -34,6 +34,7 @@ pub struct Config {
     pub environments: BTreeMap<String, Environment>,
 }
 
+#[derive(Default)]
 pub struct Image {
     /// The key under `[images]`; what `cargo xtask build KEY` takes.
     pub key: String,

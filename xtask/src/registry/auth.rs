@@ -8,6 +8,7 @@ use std::{
     io::Write,
     os::unix::fs::{DirBuilderExt, OpenOptionsExt},
     process::Command,
+    sync::atomic::{AtomicUsize, Ordering},
 };
 
 use anyhow::{bail, Context, Result};
@@ -177,8 +178,11 @@ pub struct PushConfig {
 
 impl PushConfig {
     pub fn write(credentials: &Credentials, host: &str) -> Result<PushConfig> {
+        // One per push: images are pushed at the same time.
+        static PUSHES: AtomicUsize = AtomicUsize::new(0);
+        let push = PUSHES.fetch_add(1, Ordering::Relaxed);
         let base = Utf8PathBuf::from_path_buf(std::env::temp_dir()).unwrap_or_else(|_| "/tmp".into());
-        let dir = base.join(format!("xtask-docker-config-{}", std::process::id()));
+        let dir = base.join(format!("xtask-docker-config-{}-{push}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::DirBuilder::new().mode(0o700).create(&dir).with_context(|| format!("cannot create {dir}"))?;
         let config = PushConfig { dir };
