@@ -264,7 +264,7 @@ fn send_context(image: &Image, path: &Utf8Path) -> Result<hash::Archive> {
         .with_context(|| format!("cannot write the build context of image `{}`", image.key))
 }
 
-/// `docker build` of the context tar, output into `target/xtask/logs/<image>.log` behind a spinner (or straight
+/// `docker build` of the context tar, output into `target/xtask/logs/build-<image>.log` behind a spinner (or straight
 /// to the terminal with --verbose). Returns the build's wall time.
 fn docker_build(
     config: &Config,
