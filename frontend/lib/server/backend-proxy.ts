@@ -53,6 +53,38 @@ export function backendPath(segments: string[]): string | null {
   return segments.map(encodeURIComponent).join("/");
 }
 
+/**
+ * Methods the proxy may send twice, going by the backend's routes: GET reads; PUT sets a task's
+ * fields to the values sent and DELETE removes a task or a conversation, so a second copy leaves
+ * the same state. Never POST (it creates a task or runs a chat turn) nor PATCH (`…/complete`
+ * toggles).
+ */
+const REPEATABLE = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
+
+/**
+ * Whether a failed fetch is sent once more. Node's fetch keeps idle connections to the backend
+ * open and reuses them; when the backend closes one in the moment a request goes out on it (its
+ * keep-alive timeout, or a restart closing its idle connections) the request fails before the
+ * backend has read it: "other side closed" on a socket that has carried an earlier response, or
+ * a reset (for which undici does not say which socket). Those are repeated for the methods
+ * above, on a new connection. A fresh connection closed unanswered, a refused one, a timeout or
+ * a cancelled request is not: sending again would meet the same. Nothing is repeated once the
+ * backend has answered — fetch has then resolved, whatever the status.
+ */
+export function mayRetry(method: string, error: unknown): boolean {
+  if (!REPEATABLE.has(method)) return false;
+  const cause = (error as { cause?: { code?: unknown; socket?: { bytesRead?: unknown } } } | null)?.cause;
+  switch (cause?.code) {
+    case "UND_ERR_SOCKET":
+      return typeof cause.socket?.bytesRead === "number" && cause.socket.bytesRead > 0;
+    case "ECONNRESET":
+    case "EPIPE":
+      return true;
+    default:
+      return false;
+  }
+}
+
 function jsonError(status: number, detail: string): Response {
   return Response.json({ detail }, { status, headers: { "cache-control": "no-store" } });
 }
@@ -87,16 +119,24 @@ export async function proxyToBackend(
 
   let upstream: Response;
   try {
-    upstream = await fetch(url, {
-      method: request.method,
-      headers,
-      body: body?.stream,
-      // Required by Node's fetch to stream a request body.
-      ...(hasBody ? { duplex: "half" } : {}),
-      signal: request.signal,
-      cache: "no-store",
-      redirect: "manual",
-    } as RequestInit);
+    // A request that may be sent twice needs its body twice, so it is read first (within the
+    // cap; a task's fields are a few hundred bytes); any other body streams through.
+    const payload = body && REPEATABLE.has(request.method) ? await new Response(body.stream).arrayBuffer() : body?.stream;
+    const send = () =>
+      fetch(url, {
+        method: request.method,
+        headers,
+        body: payload,
+        // Required by Node's fetch to stream a request body.
+        ...(hasBody ? { duplex: "half" } : {}),
+        signal: request.signal,
+        cache: "no-store",
+        redirect: "manual",
+      } as RequestInit);
+    upstream = await send().catch((error: unknown) => {
+      if (request.signal.aborted || !mayRetry(request.method, error)) throw error;
+      return send();
+    });
   } catch (error) {
     if (body?.exceeded()) return jsonError(413, TOO_LARGE);
     if (request.signal.aborted) return jsonError(499, "Request cancelled.");

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
 // The session and token come from Better Auth; here a fixed user, so the proxy itself is tested
 // against a real HTTP server standing in for the backend.
@@ -11,7 +11,7 @@ vi.mock("@/lib/server/auth", () => ({
   getAuth: () => ({ api: { getToken: async () => ({ token: "signed.jwt.token" }) } }),
 }));
 
-const { backendPath, MAX_BODY_BYTES, proxyToBackend } = await import("@/lib/server/backend-proxy");
+const { backendPath, MAX_BODY_BYTES, mayRetry, proxyToBackend } = await import("@/lib/server/backend-proxy");
 
 interface Seen {
   method: string;
@@ -180,5 +180,136 @@ describe("backendPath", () => {
     expect(backendPath(["tasks", "."])).toBeNull();
     expect(backendPath(["a/b"])).toBeNull();
     expect(backendPath(["tasks", ""])).toBeNull();
+  });
+});
+
+describe("a keep-alive connection the backend closes as a request goes out on it", () => {
+  // A real server that answers the first request on each connection and, like a server whose
+  // idle timeout fires just then, drops the connection when another request arrives on it:
+  // with a FIN ("other side closed") or a reset. A new one per test, on a new port, so that
+  // fetch's pool for it starts empty.
+  let dropping: Server;
+  let close: "end" | "reset" = "end";
+  let answered: Seen[] = [];
+  let dropped: Seen[] = [];
+  let status = 200;
+
+  beforeEach(async () => {
+    close = "end";
+    status = 200;
+    answered = [];
+    dropped = [];
+    const served = new WeakSet<Socket>();
+    dropping = createServer(async (req, res) => {
+      const request = { method: req.method!, url: req.url!, authorization: req.headers.authorization, cookie: undefined, body: await read(req) };
+      if (served.has(req.socket)) {
+        dropped.push(request);
+        if (close === "reset") req.socket.resetAndDestroy();
+        else req.socket.destroy();
+        return;
+      }
+      served.add(req.socket);
+      answered.push(request);
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify({ ok: status < 400 }));
+    });
+    await new Promise<void>((resolve) => dropping.listen(0, "127.0.0.1", resolve));
+    vi.stubEnv("BACKEND_URL", `http://127.0.0.1:${(dropping.address() as AddressInfo).port}`);
+  });
+
+  afterEach(async () => {
+    dropping.closeAllConnections();
+    await new Promise((resolve) => dropping.close(resolve));
+    vi.stubEnv("BACKEND_URL", `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  });
+
+  /** One answered request, so that the next one goes out on the connection it leaves idle. */
+  async function pooledConnection(): Promise<void> {
+    const response = await proxyToBackend(new Request("http://app.test/api/backend/tasks"), toUser("tasks"));
+    expect(response.status).toBe(200);
+    await response.text();
+    // The connection returns to fetch's pool once the response has ended, a turn later.
+    await new Promise((resolve) => setImmediate(resolve));
+    answered = [];
+    dropped = [];
+  }
+
+  for (const how of ["end", "reset"] as const) {
+    it(`repeats a GET on a new connection (${how}): the caller gets the list, not a 502`, async () => {
+      await pooledConnection();
+      close = how;
+      const response = await proxyToBackend(new Request("http://app.test/api/backend/tasks?status=pending"), toUser("tasks"));
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ ok: true });
+      expect(dropped.map((r) => `${r.method} ${r.url}`)).toEqual(["GET /api/user-1/tasks?status=pending"]);
+      expect(answered.map((r) => `${r.method} ${r.url}`)).toEqual(["GET /api/user-1/tasks?status=pending"]);
+    });
+  }
+
+  it("repeats a PUT with its whole body", async () => {
+    await pooledConnection();
+    close = "reset";
+    const body = JSON.stringify({ title: "Renamed", priority: "high" });
+    const request = new Request("http://app.test/api/backend/tasks/3", { method: "PUT", headers: { "content-type": "application/json" }, body });
+    expect((await proxyToBackend(request, toUser("tasks/3"))).status).toBe(200);
+    expect(dropped.map((r) => r.body)).toEqual([body]);
+    expect(answered).toEqual([{ method: "PUT", url: "/api/user-1/tasks/3", authorization: "Bearer signed.jwt.token", cookie: undefined, body }]);
+  });
+
+  for (const [method, rest] of [["POST", "tasks"], ["PATCH", "tasks/3/complete"]] as const) {
+    it(`never sends a ${method} twice: the caller gets the 502`, async () => {
+      const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+      try {
+        await pooledConnection();
+        const request = new Request(`http://app.test/api/backend/${rest}`, { method, body: JSON.stringify({ title: "Buy milk" }) });
+        const response = await proxyToBackend(request, toUser(rest));
+        expect(response.status).toBe(502);
+        expect((await response.json()).detail).toMatch(/unreachable/);
+        expect(dropped.map((r) => r.method)).toEqual([method]);
+        expect(answered).toEqual([]);
+      } finally {
+        logged.mockRestore();
+      }
+    });
+  }
+
+  it("passes the backend's answer through unrepeated, error statuses included", async () => {
+    status = 503;
+    const response = await proxyToBackend(new Request("http://app.test/api/backend/tasks"), toUser("tasks"));
+    expect(response.status).toBe(503);
+    expect(answered).toHaveLength(1);
+    expect(dropped).toEqual([]);
+  });
+});
+
+describe("mayRetry", () => {
+  const failed = (cause: object) => Object.assign(new TypeError("fetch failed"), { cause });
+  const closedReused = failed({ code: "UND_ERR_SOCKET", message: "other side closed", socket: { bytesRead: 124, bytesWritten: 340 } });
+  const closedFresh = failed({ code: "UND_ERR_SOCKET", message: "other side closed", socket: { bytesRead: 0, bytesWritten: 170 } });
+  const reset = failed({ code: "ECONNRESET", syscall: "read" });
+
+  it("repeats reads, PUT and DELETE when a reused connection was closed or reset unanswered", () => {
+    for (const method of ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]) {
+      expect(mayRetry(method, closedReused)).toBe(true);
+      expect(mayRetry(method, reset)).toBe(true);
+      expect(mayRetry(method, failed({ code: "EPIPE" }))).toBe(true);
+    }
+  });
+
+  it("never repeats a POST or a PATCH", () => {
+    for (const method of ["POST", "PATCH"]) {
+      expect(mayRetry(method, closedReused)).toBe(false);
+      expect(mayRetry(method, reset)).toBe(false);
+    }
+  });
+
+  it("does not repeat what sending again would meet again", () => {
+    expect(mayRetry("GET", closedFresh)).toBe(false);
+    expect(mayRetry("GET", failed({ code: "ECONNREFUSED" }))).toBe(false);
+    expect(mayRetry("GET", failed({ code: "UND_ERR_CONNECT_TIMEOUT" }))).toBe(false);
+    expect(mayRetry("GET", failed({ code: "UND_ERR_SOCKET" }))).toBe(false);
+    expect(mayRetry("GET", new DOMException("aborted", "AbortError"))).toBe(false);
+    expect(mayRetry("GET", new TypeError("fetch failed"))).toBe(false);
+    expect(mayRetry("GET", null)).toBe(false);
   });
 });
