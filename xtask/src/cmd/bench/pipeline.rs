@@ -1,7 +1,8 @@
 //! The pipeline's figures: `plan` and no-op `build`/`up` wall time (our own binary, as the user
-//! types it), the rebuild after one backend file changes, hashing throughput of the project's
-//! contexts against `sha256sum` over the very same files; and the image and deployment figures
-//! `build` and `up` recorded, and the cluster tier's (test/cluster/run's report-cluster.json).
+//! types it), the rebuild after one backend file changes, each beside what a user would run
+//! instead (`docker build` of every context, with Docker's layer cache), hashing throughput of
+//! the project's contexts against `sha256sum` over the very same files; and the image and
+//! deployment figures `build` and `up` recorded, and the cluster tier's (report-cluster.json).
 
 use std::{
     process::{Command, Stdio},
@@ -13,9 +14,14 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::{median, Ctx, Results};
 use crate::{
-    config, hash, process,
+    config,
+    docker::Docker,
+    hash,
+    plan::{self, DockerStore, Planner},
+    process,
     report::{self, ImageReport, Report},
     state::{self, State},
+    time,
     tools::docker_answers,
 };
 
@@ -39,6 +45,17 @@ pub fn measure(ctx: &Ctx, results: &mut Results) -> Result<()> {
     let (build, _) = settled(ctx, "build", &env)?;
     results.set("pipeline.noop_build_s", build);
     eprintln!("    no-op build: {build:.2} s");
+    // The same contexts through `docker build`: the first run may build (a directory context
+    // is not the tar we send, so Docker's cache may not match it yet); the ones after are
+    // Docker's own no-op.
+    docker_build_all(ctx, &env)?;
+    let mut docker = Vec::new();
+    for _ in 0..ctx.budget.samples {
+        docker.push(docker_build_all(ctx, &env)?);
+    }
+    let docker = median(&mut docker);
+    results.set("pipeline.docker_noop_build_s", docker);
+    eprintln!("    the same contexts through `docker build`, nothing changed: {docker:.2} s");
 
     match State::load(&ctx.root)?.deploys.get(&env) {
         // A cluster that can't be reached says nothing about the rebuild: go on without it.
@@ -161,11 +178,18 @@ fn environment(ctx: &Ctx) -> Result<String> {
 }
 
 /// Adds one file to the backend's context, builds everything, and checks only the backend
-/// rebuilt; then removes the file and the image built from it.
+/// rebuilt; then changes that file again and runs `docker build` of every context; then removes
+/// the file and the images built from it.
 fn rebuild_one_file(ctx: &Ctx, env: &str, results: &mut Results) -> Result<()> {
     let touched = Touched::create(&ctx.root.join(TOUCHED))?;
     let seconds = timed(&mut xtask(ctx, &["build", "--env", env]))?;
+    // A change of its own through `docker build`, whose layer cache holds the unchanged
+    // contexts (and, from our build, the one just built: the same bytes again would hit it).
+    touched.write(&format!("# `docker build` after a one-file change ({}); removed after.\n", time::now_rfc3339()))?;
+    let docker = docker_build_all(ctx, env)?;
     drop(touched);
+    results.set("pipeline.docker_rebuild_one_file_s", docker);
+    eprintln!("    the same change through `docker build` of every context: {docker:.1} s");
     let report = Report::load(&ctx.root, "build")?.context("build wrote no report")?;
     let (rebuilt, skipped): (Vec<_>, Vec<_>) = report.images.iter().partition(|i| i.action == "built");
     let names = |images: &[&ImageReport]| images.iter().map(|i| i.key.as_str()).collect::<Vec<_>>().join(", ");
@@ -186,13 +210,58 @@ fn rebuild_one_file(ctx: &Ctx, env: &str, results: &mut Results) -> Result<()> {
     state.save(&ctx.root)
 }
 
+/// Wall seconds of `docker build` of every image's context, one after the other, as a user
+/// without us would type it (the directory, its Dockerfile, target and build args) into the same
+/// engine. Tagged `<name>:bench-docker`; the tags are removed after each run, and with them
+/// the images no other tag holds.
+fn docker_build_all(ctx: &Ctx, env: &str) -> Result<f64> {
+    let config = config::load(&ctx.config_path)?;
+    let environment = config.environments.get(env).with_context(|| format!("no environment `{env}`"))?;
+    let docker = Docker::for_environment(environment)?;
+    let state = State::load(&ctx.root)?;
+    let lookup = |name: &str| std::env::var(name).ok();
+    let mut store = DockerStore::new(&docker);
+    let mut planner = Planner::new(&state, &lookup);
+    let mut commands = Vec::new();
+    for image in plan::select(&config, &[])? {
+        // Only for the evaluated build args (and `{images.KEY}` of a dependency).
+        let planned = planner.plan(image, &mut store)?;
+        planner.done.insert(image.key.clone(), planned.clone());
+        let tag = format!("{}:bench-docker", image.name);
+        let mut cmd = docker.command();
+        cmd.args(["build", "--quiet", "--file", image.dockerfile.as_str(), "--tag", &tag]);
+        if let Some(target) = &image.target {
+            cmd.args(["--target", target]);
+        }
+        for (name, value) in &planned.build_args {
+            cmd.args(["--build-arg", &format!("{name}={value}")]);
+        }
+        cmd.arg(image.context.as_str()).stdin(Stdio::null());
+        commands.push((cmd, tag));
+    }
+    let start = Instant::now();
+    for (cmd, _) in &mut commands {
+        process::read(cmd)?;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    for (_, tag) in &commands {
+        let _ = process::read(docker.command().args(["image", "rm", tag]));
+    }
+    Ok(seconds)
+}
+
 struct Touched(Utf8PathBuf);
 
 impl Touched {
     fn create(path: &Utf8Path) -> Result<Touched> {
-        std::fs::write(path, "# Written by `cargo xtask bench` to measure a one-file rebuild; removed after.\n")
-            .with_context(|| format!("cannot write {path}"))?;
-        Ok(Touched(path.to_owned()))
+        let touched = Touched(path.to_owned());
+        // Bytes of this run only: Docker's layer cache keeps what earlier runs built.
+        touched.write(&format!("# A one-file rebuild ({}); removed after.\n", time::now_rfc3339()))?;
+        Ok(touched)
+    }
+
+    fn write(&self, text: &str) -> Result<()> {
+        std::fs::write(&self.0, text).with_context(|| format!("cannot write {}", self.0))
     }
 }
 
