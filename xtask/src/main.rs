@@ -37,6 +37,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let flags = flags::parse();
     process::set_verbose(flags.verbose);
+    tools::forget_package_variables();
     tools::put_on_path();
     process::install_signal_handler();
     // The project's declaration wherever xtask is run from; a given path is taken as typed.

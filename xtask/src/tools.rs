@@ -19,8 +19,27 @@ use crate::process;
 
 /// The repository root: xtask always works from there, wherever it was started.
 pub fn project_root() -> Utf8PathBuf {
-    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
-    Utf8PathBuf::from(dir).parent().expect("xtask lives one level below the root").to_owned()
+    Utf8Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives one level below the root").to_owned()
+}
+
+/// Drops the package variables `cargo xtask` (cargo run) gives xtask (CARGO_MANIFEST_DIR,
+/// CARGO_PKG_NAME, …) from this process, so no child inherits them. A child that runs cargo with
+/// them set (a test script's `cargo xtask …`) makes the build scripts that watch them (ring's)
+/// run again, which rebuilds and replaces the xtask binary that is running, and again on the
+/// user's next `cargo xtask`. Called once at start, before any thread exists.
+pub fn forget_package_variables() {
+    let names: Vec<_> = std::env::vars_os()
+        .map(|(name, _)| name)
+        .filter(|name| {
+            let name = name.to_string_lossy();
+            name.starts_with("CARGO_PKG_")
+                || name.starts_with("CARGO_MANIFEST_")
+                || matches!(&*name, "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE")
+        })
+        .collect();
+    for name in names {
+        std::env::remove_var(name);
+    }
 }
 
 /// The project's cache (`$TODO_CHATBOT_CACHE`, else `~/.cache/todo-chatbot`), as the scripts

@@ -307,21 +307,9 @@ fn failed_checks(report: &Utf8Path, since: SystemTime) -> Option<Vec<String>> {
     (!failed.is_empty()).then_some(failed)
 }
 
-/// `cargo ARGS` as the user's shell runs it. `cargo xtask` (cargo run) gives xtask the package
-/// variables of xtask (CARGO_MANIFEST_DIR, CARGO_PKG_NAME, …); passed on, they make the build
-/// scripts that watch them (ring's) run again, which rebuilds and replaces the xtask binary that
-/// is running this, and again on the user's next `cargo xtask`.
+/// `cargo ARGS` as the user's shell runs it.
 fn cargo(ctx: &Ctx, args: &[&str]) -> Command {
     let mut cmd = ctx.command(".", &std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        let package_variable = name.starts_with("CARGO_PKG_")
-            || name.starts_with("CARGO_MANIFEST_")
-            || matches!(&*name, "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE");
-        if package_variable {
-            cmd.env_remove(&*name);
-        }
-    }
     cmd.args(args);
     cmd
 }

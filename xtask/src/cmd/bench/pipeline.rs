@@ -273,11 +273,6 @@ impl Drop for Touched {
 
 fn xtask(ctx: &Ctx, args: &[&str]) -> Command {
     let exe = std::env::current_exe().unwrap_or_else(|_| "cargo-xtask".into());
-    // A rebuild of xtask during the run replaces our binary; Linux then names ours "… (deleted)".
-    let exe = match exe.to_str().and_then(|p| p.strip_suffix(" (deleted)")) {
-        Some(path) => path.into(),
-        None => exe,
-    };
     let mut cmd = Command::new(exe);
     cmd.args(args).arg("--config").arg(&ctx.config_path).current_dir(&ctx.root).stdin(Stdio::null());
     cmd
