@@ -10,7 +10,7 @@ use std::{
     collections::BTreeMap,
     fs::File,
     io::{BufRead, BufReader, Read, Write},
-    process::Stdio,
+    process::{Command, Stdio},
     sync::{Arc, Mutex, RwLock},
     time::Instant,
 };
@@ -264,6 +264,20 @@ fn send_context(image: &Image, path: &Utf8Path) -> Result<hash::Archive> {
         .with_context(|| format!("cannot write the build context of image `{}`", image.key))
 }
 
+/// `docker build --file DOCKERFILE --tag TAG` with the image's target and evaluated build args:
+/// what every build of `image` passes, whatever its context.
+pub fn build_command(docker: &Docker, image: &Image, plan: &ImagePlan, dockerfile: &str, tag: &str) -> Command {
+    let mut cmd = docker.command();
+    cmd.args(["build", "--file", dockerfile, "--tag", tag]);
+    if let Some(target) = &image.target {
+        cmd.args(["--target", target]);
+    }
+    for (name, value) in &plan.build_args {
+        cmd.args(["--build-arg", &format!("{name}={value}")]);
+    }
+    cmd
+}
+
 /// `docker build` of the context tar, output into `target/xtask/logs/build-<image>.log` behind a spinner (or straight
 /// to the terminal with --verbose). Returns the build's wall time.
 fn docker_build(
@@ -274,14 +288,7 @@ fn docker_build(
     context_tar: &Utf8Path,
     dockerfile_name: &str,
 ) -> Result<f64> {
-    let mut cmd = docker.command();
-    cmd.args(["build", "--file", dockerfile_name, "--tag", &plan.reference]);
-    if let Some(target) = &image.target {
-        cmd.args(["--target", target]);
-    }
-    for (name, value) in &plan.build_args {
-        cmd.args(["--build-arg", &format!("{name}={value}")]);
-    }
+    let mut cmd = build_command(docker, image, plan, dockerfile_name, &plan.reference);
     cmd.args(["--label", &format!("{LABEL_IMAGE}={}", image.key)])
         .args(["--label", &format!("{LABEL_HASH}={}", plan.hash)])
         .arg("-")

@@ -220,6 +220,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_child_inherits_none_of_cargos_package_variables() {
+        // `cargo test` gives this process CARGO_PKG_NAME and CARGO_MANIFEST_DIR, as `cargo xtask` does.
+        assert!(std::env::var_os("CARGO_PKG_NAME").is_some(), "cargo sets the package variables");
+        forget_package_variables();
+        let env = String::from_utf8(std::process::Command::new("env").output().unwrap().stdout).unwrap();
+        let leaked: Vec<&str> =
+            env.lines().filter(|l| l.starts_with("CARGO_PKG_") || l.starts_with("CARGO_MANIFEST_")).collect();
+        assert!(leaked.is_empty(), "a child sees {leaked:?}");
+        assert_eq!(project_root().join("xtask"), Utf8Path::new(env!("CARGO_MANIFEST_DIR")));
+    }
+
+    #[test]
     fn the_scripts_tools_come_first_and_the_clusters_kubectl_last() {
         let cache = cache().unwrap();
         let path = search_path(&format!("/usr/bin:{cache}/bin:/bin"));

@@ -14,7 +14,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::{median, Ctx, Results};
 use crate::{
-    config,
+    builder, config,
     docker::Docker,
     hash,
     plan::{self, DockerStore, Planner},
@@ -228,15 +228,8 @@ fn docker_build_all(ctx: &Ctx, env: &str) -> Result<f64> {
         let planned = planner.plan(image, &mut store)?;
         planner.done.insert(image.key.clone(), planned.clone());
         let tag = format!("{}:bench-docker", image.name);
-        let mut cmd = docker.command();
-        cmd.args(["build", "--quiet", "--file", image.dockerfile.as_str(), "--tag", &tag]);
-        if let Some(target) = &image.target {
-            cmd.args(["--target", target]);
-        }
-        for (name, value) in &planned.build_args {
-            cmd.args(["--build-arg", &format!("{name}={value}")]);
-        }
-        cmd.arg(image.context.as_str()).stdin(Stdio::null());
+        let mut cmd = builder::build_command(&docker, image, &planned, image.dockerfile.as_str(), &tag);
+        cmd.arg("--quiet").arg(image.context.as_str()).stdin(Stdio::null());
         commands.push((cmd, tag));
     }
     let start = Instant::now();
