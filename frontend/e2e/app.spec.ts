@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 
-import { chat, shot, signIn, signOut, signUp, taskItem, uniqueEmail } from "./helpers";
+import { chat, shot, signIn, signOut, signUp, submitAuthForm, taskItem, uniqueEmail } from "./helpers";
 
 const PASSWORD = "correct horse battery";
 
@@ -20,9 +20,7 @@ test("sign up, manage tasks by hand and by chat, and keep users apart", async ({
   await page.getByTestId("auth-submit").click();
   await expect(page.getByTestId("auth-error-password")).toContainText("at least 8 characters");
   await shot(page, "02-sign-up-weak-password");
-  await page.getByTestId("auth-password").fill(alice.password);
-  await page.getByTestId("auth-submit").click();
-  await expect(page.getByTestId("user-email")).toHaveText(alice.email);
+  await signUp(page, alice);
   await expect(page.getByTestId("task-empty")).toBeVisible();
   await expect(page.getByTestId("offline-banner")).toBeVisible();
 
@@ -99,11 +97,7 @@ test("sign up, manage tasks by hand and by chat, and keep users apart", async ({
   await signOut(page);
 
   // Taken email and wrong password are explained inline.
-  await page.goto("/sign-up");
-  await page.getByTestId("auth-name").fill("Impostor");
-  await page.getByTestId("auth-email").fill(alice.email);
-  await page.getByTestId("auth-password").fill(PASSWORD);
-  await page.getByTestId("auth-submit").click();
+  await submitAuthForm(page, "/sign-up", { "auth-name": "Impostor", "auth-email": alice.email, "auth-password": PASSWORD });
   await expect(page.getByTestId("auth-error-email")).toContainText("already exists");
 
   await signIn(page, alice.email, "wrong password!");

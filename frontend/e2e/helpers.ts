@@ -28,7 +28,7 @@ export async function signIn(page: Page, email: string, password: string, path =
  * 127.0.0.1 within seconds; a refused attempt waits the window out and starts over, as the
  * form's message tells a user to. Any other outcome (signed in, or a form error) is the caller's.
  */
-async function submitAuthForm(page: Page, path: string, fields: Record<string, string>): Promise<void> {
+export async function submitAuthForm(page: Page, path: string, fields: Record<string, string>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     await page.goto(path);
     for (const [testId, value] of Object.entries(fields)) await page.getByTestId(testId).fill(value);
