@@ -198,6 +198,24 @@ mod tests {
     }
 
     #[test]
+    fn the_fingerprint_covers_the_secrets_under_the_machines_key() {
+        use crate::{digest_key::DigestKey, testutil::TempDir};
+        let config = config::load(&project_root().join("infra.toml")).unwrap();
+        let env = config.environment(Some("minikube")).unwrap();
+        let dir = TempDir::new();
+        let (key, other) = (
+            DigestKey::load_from(&dir.join("a/digest.key")).unwrap(),
+            DigestKey::load_from(&dir.join("b/digest.key")).unwrap(),
+        );
+        let secrets = json!({"secrets": {"betterAuthSecret": "hunter2"}});
+        let print = |key: &DigestKey, secrets: &Value| fingerprint(&config, env, &json!({}), secrets, key).unwrap();
+        assert_eq!(print(&key, &secrets), print(&key, &secrets));
+        assert_ne!(print(&key, &secrets), print(&key, &json!({"secrets": {"betterAuthSecret": "hunter3"}})));
+        // Keyed: another machine's key gives another digest, so a guess cannot be checked offline.
+        assert_ne!(print(&key, &secrets), print(&other, &secrets));
+    }
+
+    #[test]
     fn required_secrets_missing_are_named_with_the_fix() {
         let config = config::load(&project_root().join("infra.toml")).unwrap();
         let kube = config.environment(Some("kube")).unwrap();
