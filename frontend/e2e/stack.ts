@@ -137,9 +137,14 @@ export async function createDatabase(adminUrl: string): Promise<{ url: string; d
   };
 }
 
-/** The built standalone server with this environment (BETTER_AUTH_SECRET random unless given). */
+/**
+ * The built standalone server with this environment (BETTER_AUTH_SECRET random unless given),
+ * started as the image starts it.
+ */
 export function startFrontend(name: string, port: number, env: NodeJS.ProcessEnv): ChildProcess {
-  return start(name, process.execPath, [path.join(FRONTEND, ".next", "standalone", "server.js")], FRONTEND, {
+  const server = path.join(FRONTEND, ".next", "standalone", "server.js");
+  const clientAddress = path.join(FRONTEND, "scripts", "client-address.mjs");
+  return start(name, process.execPath, ["--import", clientAddress, server], FRONTEND, {
     BETTER_AUTH_SECRET: randomBytes(32).toString("base64"),
     ...env,
     NODE_ENV: "production",

@@ -1,6 +1,7 @@
 // `npm start`: run the standalone server built by `npm run build`, as the container does, with
 // the static assets next to it and the embedded database in frontend/.data/ (the standalone
 // server changes its working directory to .next/standalone, so DATA_DIR pins it here).
+import "./client-address.mjs"; // before the server creates its HTTP server, as in the image
 import { cpSync, existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";

@@ -29,7 +29,12 @@ function buildOptions(db: AuthDatabase) {
     emailAndPassword: { enabled: true, minPasswordLength: MIN_PASSWORD_LENGTH, autoSignIn: true },
     session: { cookieCache: { enabled: true, maxAge: 60 } },
     // Secure cookies only when the app is really served over https, else login over http breaks.
-    advanced: { useSecureCookies: config.authUrl.startsWith("https://") },
+    // The sign-in and sign-up limits count attempts per client address, taken from the
+    // X-Forwarded-For that scripts/client-address.mjs rewrites from the connection.
+    advanced: {
+      useSecureCookies: config.authUrl.startsWith("https://"),
+      ipAddress: { trustedProxies: config.trustedProxies },
+    },
     telemetry: { enabled: false },
     plugins: [
       // EdDSA keys served at /api/auth/jwks; the backend verifies tokens against them.

@@ -20,6 +20,9 @@ export interface ServerConfig {
   databasePoolSize: number;
   /** development | staging | production (ENVIRONMENT); only development may run without a secret. */
   environment: string;
+  /** Reverse proxies whose X-Forwarded-For entries are believed (TRUSTED_PROXIES: addresses or
+   * CIDR ranges, comma-separated); empty = the client is the connection's peer. */
+  trustedProxies: string[];
   /** Domain key that switches the optional ChatKit UI on. */
   chatkitDomainKey: string | null;
 }
@@ -39,6 +42,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: postgresUrl(env.DATABASE_URL),
     databasePoolSize: poolSize(env.DATABASE_POOL_SIZE),
     environment: nonEmpty(env.ENVIRONMENT) ?? "development",
+    trustedProxies: commaList(env.TRUSTED_PROXIES),
     chatkitDomainKey: nonEmpty(env.CHATKIT_DOMAIN_KEY) ?? null,
   };
 }
@@ -104,6 +108,10 @@ export function poolSize(raw: string | undefined): number {
     );
   }
   return Number(value);
+}
+
+function commaList(value: string | undefined): string[] {
+  return (value ?? "").split(",").map((entry) => entry.trim()).filter(Boolean);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -11,6 +11,11 @@ describe("readConfig", () => {
     expect(config.backendUrl).toBe("http://localhost:8000");
     expect(config.databaseUrl).toBeNull();
     expect(config.chatkitDomainKey).toBeNull();
+    expect(config.trustedProxies).toEqual([]);
+  });
+
+  it("reads TRUSTED_PROXIES as a comma-separated list of addresses and ranges", () => {
+    expect(readConfig({ TRUSTED_PROXIES: " 10.0.0.0/8, ,fd00::/8,192.0.2.7" }).trustedProxies).toEqual(["10.0.0.0/8", "fd00::/8", "192.0.2.7"]);
   });
 
   it("lets JWT_ISSUER and JWT_AUDIENCE override the base URL (in-cluster verification)", () => {

@@ -163,6 +163,10 @@ BACKEND_URL: {{ include "todo-chatbot.backendUrl" . | quote }}
 # What the browser opens; Better Auth checks request origins against it.
 BETTER_AUTH_URL: {{ .Values.app.publicUrl | quote }}
 BETTER_AUTH_TRUSTED_ORIGINS: {{ include "todo-chatbot.origins" (dict "ctx" . "extra" .Values.app.trustedOrigins) | quote }}
+{{- with .Values.app.trustedProxies }}
+# Proxies whose X-Forwarded-For entries name the client the sign-in limit counts.
+TRUSTED_PROXIES: {{ join "," . | quote }}
+{{- end }}
 JWT_ISSUER: {{ include "todo-chatbot.jwtIssuer" . | quote }}
 JWT_AUDIENCE: {{ include "todo-chatbot.jwtAudience" . | quote }}
 # Next.js binds to $HOSTNAME, which the kubelet sets to the pod name: listen on every address.
