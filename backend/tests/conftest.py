@@ -34,6 +34,18 @@ def database_url() -> Iterator[str]:
         drop_database(url)
 
 
+@pytest.fixture
+async def database() -> AsyncIterator[str]:
+    """A migrated database of the test's own, for a test that acts on the server's connections
+    (kills, freezes or counts them) and so can't share `database_url`."""
+    url = await asyncio.to_thread(create_database)
+    try:
+        await asyncio.to_thread(migrate, url)
+        yield url
+    finally:
+        await asyncio.to_thread(drop_database, url)
+
+
 @pytest.fixture(scope="session")
 def idp() -> Iterator[IdentityProvider]:
     provider = IdentityProvider().start()

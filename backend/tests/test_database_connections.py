@@ -7,54 +7,55 @@ import asyncio
 import socket
 
 import asyncpg
+import httpx
 import pytest
 from fastapi import FastAPI
 
 from tests.conftest import User, make_settings, running_app
 from tests.support.auth import IdentityProvider
-from tests.support.database import _asyncpg_dsn, create_database, drop_database, migrate
+from tests.support.database import _asyncpg_dsn
 
 
-async def _terminate_other_connections(database_url: str) -> int:
+async def _other_connections(database_url: str, select: str) -> int:
+    """`SELECT <select>` over the database's connections but the one asking: the app's."""
     admin = await asyncpg.connect(_asyncpg_dsn(database_url))
     try:
         return await admin.fetchval(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            f"SELECT {select} FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
     finally:
         await admin.close()
 
 
+async def _create_at_once(client: httpx.AsyncClient, user: User, count: int) -> None:
+    created = await asyncio.gather(
+        *(
+            client.post(user.url("/tasks"), json={"title": f"t{n}"}, headers=user.headers)
+            for n in range(count)
+        )
+    )
+    assert [r.status_code for r in created] == [201] * count
+
+
 async def test_connections_closed_by_the_server_fail_no_request(
-    idp: IdentityProvider, user: User
+    database: str, idp: IdentityProvider, user: User
 ) -> None:
-    url = await asyncio.to_thread(create_database)
-    try:
-        await asyncio.to_thread(migrate, url)
-        async with running_app(make_settings(url, idp)) as (_, client):
-            # Several requests at once, so the pool holds more than one connection.
-            created = await asyncio.gather(
-                *(
-                    client.post(user.url("/tasks"), json={"title": f"t{n}"}, headers=user.headers)
-                    for n in range(4)
-                )
-            )
-            assert [r.status_code for r in created] == [201] * 4
+    async with running_app(make_settings(database, idp)) as (_, client):
+        # Several requests at once, so the pool holds more than one connection.
+        await _create_at_once(client, user, 4)
 
-            # What a database restart (or an idle-connection reaper) does to the pool.
-            assert await _terminate_other_connections(url) >= 1
-            await asyncio.sleep(0.2)  # the closed sockets reach the event loop
+        # What a database restart (or an idle-connection reaper) does to the pool.
+        assert await _other_connections(database, "count(pg_terminate_backend(pid))") >= 1
+        await asyncio.sleep(0.2)  # the closed sockets reach the event loop
 
-            listed = await client.get(user.url("/tasks"), headers=user.headers)
-            assert listed.status_code == 200 and listed.json()["total"] == 4
-            again = await asyncio.gather(
-                *(client.get(user.url("/tasks"), headers=user.headers) for _ in range(4)),
-                client.post(user.url("/tasks"), json={"title": "t4"}, headers=user.headers),
-            )
-            assert [r.status_code for r in again] == [200] * 4 + [201]
-    finally:
-        await asyncio.to_thread(drop_database, url)
+        listed = await client.get(user.url("/tasks"), headers=user.headers)
+        assert listed.status_code == 200 and listed.json()["total"] == 4
+        again = await asyncio.gather(
+            *(client.get(user.url("/tasks"), headers=user.headers) for _ in range(4)),
+            client.post(user.url("/tasks"), json={"title": "t4"}, headers=user.headers),
+        )
+        assert [r.status_code for r in again] == [200] * 4 + [201]
 
 
 async def test_pooled_connections_probe_a_silent_server(app: FastAPI) -> None:
@@ -71,34 +72,12 @@ async def test_pooled_connections_probe_a_silent_server(app: FastAPI) -> None:
 
 
 async def test_database_pool_size_caps_what_one_process_opens_and_the_rest_wait_their_turn(
-    idp: IdentityProvider, user: User, monkeypatch: pytest.MonkeyPatch
+    database: str, idp: IdentityProvider, user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """DATABASE_POOL_SIZE, which the chart sets from the release's connection budget, is the
     most this process ever holds: 30 requests at once share 3 connections, and none fails."""
     monkeypatch.setenv("DATABASE_POOL_SIZE", "3")
-    url = await asyncio.to_thread(create_database)
-    try:
-        await asyncio.to_thread(migrate, url)
-        async with running_app(make_settings(url, idp)) as (_, client):
-            created = await asyncio.gather(
-                *(
-                    client.post(user.url("/tasks"), json={"title": f"t{n}"}, headers=user.headers)
-                    for n in range(30)
-                )
-            )
-            assert [r.status_code for r in created] == [201] * 30
-            # The pool keeps what it opened: the server sees each connection it ever needed.
-            assert await _app_connections(url) == 3
-    finally:
-        await asyncio.to_thread(drop_database, url)
-
-
-async def _app_connections(database_url: str) -> int:
-    admin = await asyncpg.connect(_asyncpg_dsn(database_url))
-    try:
-        return await admin.fetchval(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-    finally:
-        await admin.close()
+    async with running_app(make_settings(database, idp)) as (_, client):
+        await _create_at_once(client, user, 30)
+        # The pool keeps what it opened: the server sees each connection it ever needed.
+        assert await _other_connections(database, "count(*)") == 3

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 
 from tests.conftest import User, make_settings, running_app
 from tests.support.auth import IdentityProvider
-from tests.support.database import _asyncpg_dsn, create_database, drop_database, migrate
+from tests.support.database import _asyncpg_dsn, migrate
 from tests.support.postgres_server import PostgresServer, own_server
 
 # Short, so a frozen database costs the suite seconds; the default is in src/core/settings.py.
@@ -28,16 +28,6 @@ TIMEOUT = 1.0
 # (TIMEOUT + the client's 1 s grace). The margin is for a busy 2-core test machine.
 DEADLINE = 2 * TIMEOUT + 1.0 + 2.0
 UNAVAILABLE = {"detail": "database unavailable, try again shortly"}
-
-
-@pytest.fixture
-async def database(idp: IdentityProvider) -> AsyncIterator[str]:
-    url = await asyncio.to_thread(create_database)
-    try:
-        await asyncio.to_thread(migrate, url)
-        yield url
-    finally:
-        await asyncio.to_thread(drop_database, url)
 
 
 @pytest.fixture

@@ -16,6 +16,9 @@
 //! `up` and `down` do to the cluster, what they load and that a second `up` does nothing, not a
 //! real Minikube; how each tool's command line is spelled is left to the tool.
 
+mod common;
+
+use common::pairs;
 use std::{
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
@@ -34,51 +37,29 @@ impl Fixture {
         let dir = std::env::temp_dir().join(&prefix);
         let _ = std::fs::remove_dir_all(&dir);
         let f = Fixture { dir, prefix };
-        f.write("base/Dockerfile", "FROM scratch\nCOPY . /base/\n");
-        f.write("base/lib.txt", "lib v1\n");
-        f.write("app/Dockerfile", "ARG BASE\nFROM ${BASE}\nCOPY . /app/\n");
-        f.write("app/main.txt", "app\n");
+        let images = common::two_images(&f.dir, &f.prefix);
         f.write("app/.dockerignore", "*.log\n");
         f.write("app/debug.log", "ignored\n");
         f.write("other/Dockerfile", "FROM scratch\nCOPY . /other/\n");
         f.write("other/data.txt", "other\n");
-        f.write("chart/Chart.yaml", "apiVersion: v2\nname: fixture\nversion: 0.1.0\n");
         f.write("values-dev.yaml", "{}\n");
         let p = &f.prefix;
         f.write(
             "infra.toml",
             &format!(
-                r#"
-default_environment = "minikube"
+                r#"default_environment = "minikube"
+{images}[release.budgets]
+deploy_seconds = 180
 
-[images.base]
-name = "{p}-base"
-context = "base"
 [images.base.budgets]
 size_mb = 100
 build_seconds = 300
-
-[images.app]
-name = "{p}-app"
-context = "app"
-depends_on = ["base"]
-build_args = {{ BASE = "{{images.base}}" }}
 
 [images.other]
 name = "{p}-other"
 context = "other"
 [images.other.budgets]
 size_mb = {other_size_mb}
-
-[release]
-name = "fixture"
-namespace = "fixture"
-chart = "chart"
-entrypoint = {{ service = "fixture-web", port = 3000 }}
-[release.images]
-app = "app.image"
-[release.budgets]
-deploy_seconds = 180
 
 [environments.minikube]
 type = "minikube"
@@ -90,9 +71,7 @@ values = ["values-dev.yaml"]
     }
 
     fn write(&self, rel: &str, text: &str) {
-        let path = self.dir.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
+        common::write(&self.dir.join(rel), text);
     }
 
     /// `cargo xtask --config <fixture> ARGS`, with its state under the fixture.
@@ -112,14 +91,7 @@ values = ["values-dev.yaml"]
             || format!("{real_cache}/bin:{}:{real_cache}/cluster/build/bin", std::env::var("PATH").unwrap());
         let path = path.map_or_else(real_path, str::to_owned);
         cmd.env("PATH", path).env("TODO_CHATBOT_CACHE", self.dir.join("cache"));
-        let out = cmd.output().unwrap();
-        eprintln!(
-            "$ xtask {}\n{}{}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
+        common::output(&mut cmd, &format!("xtask {}", args.join(" ")))
     }
 
     fn report(&self, command: &str) -> serde_json::Value {
@@ -129,13 +101,7 @@ values = ["values-dev.yaml"]
 
     /// `key → action` of the last build.
     fn actions(&self) -> Vec<(String, String)> {
-        let report = self.report("build");
-        report["images"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| (i["key"].as_str().unwrap().to_owned(), i["action"].as_str().unwrap().to_owned()))
-            .collect()
+        common::actions(&self.report("build"))
     }
 }
 
@@ -165,10 +131,6 @@ fn calls<'a>(log: &'a str, tool: &str, args: &[&str]) -> Vec<&'a str> {
             words[0] == tool && args.iter().all(|a| words.contains(a))
         })
         .collect()
-}
-
-fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
 }
 
 #[test]

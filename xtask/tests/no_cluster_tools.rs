@@ -2,6 +2,8 @@
 //! minikube, kind, helm, kubectl or docker. `plan` still shows the image plan, then what `up`
 //! would need and how to get it; `--help` and a wrong `--env` list the declared environments.
 
+mod common;
+
 use std::{
     path::{Path, PathBuf},
     process::{Command, Output},
@@ -23,7 +25,8 @@ impl Bare {
     /// reports kept out of the project's target/.
     fn xtask(&self, args: &[&str]) -> Output {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        let mut xtask = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        xtask
             .arg("--config")
             .arg(root.join("infra.toml"))
             .args(args)
@@ -31,16 +34,8 @@ impl Bare {
             .env("HOME", &self.dir)
             .env("PATH", self.dir.join("bin"))
             .env("TODO_CHATBOT_CACHE", self.dir.join("cache"))
-            .env("XTASK_DIR", self.dir.join("xtask"))
-            .output()
-            .unwrap();
-        eprintln!(
-            "$ xtask {}\n{}{}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
+            .env("XTASK_DIR", self.dir.join("xtask"));
+        common::output(&mut xtask, &format!("xtask {}", args.join(" ")))
     }
 }
 

@@ -11,6 +11,9 @@
 //! `#[ignore]`d in a plain `cargo test`; run by `cargo xtask test --tier registry`, which starts
 //! only when `docker info` answers. Without an engine or Go they fail rather than pass.
 
+mod common;
+
+use common::{pairs, write};
 use std::{
     net::TcpListener,
     path::{Path, PathBuf},
@@ -62,11 +65,6 @@ fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
 }
 
 /// distribution's `registry serve` on a free loopback port, storage in a scratch directory.
@@ -138,36 +136,12 @@ impl Project {
         let dir = scratch(name);
         let prefix = format!("xtask-reg-{}-{name}", std::process::id());
         let p = Project { dir, prefix };
-        let d = &p.dir;
-        write(&d.join("base/Dockerfile"), "FROM scratch\nCOPY . /base/\n");
-        write(&d.join("base/lib.txt"), "lib v1\n");
-        write(&d.join("app/Dockerfile"), "ARG BASE\nFROM ${BASE}\nCOPY . /app/\n");
-        write(&d.join("app/main.txt"), "app\n");
-        write(&d.join("chart/Chart.yaml"), "apiVersion: v2\nname: fixture\nversion: 0.1.0\n");
-        let prefix = &p.prefix;
+        let images = common::two_images(&p.dir, &p.prefix);
         write(
-            &d.join("infra.toml"),
+            &p.dir.join("infra.toml"),
             &format!(
                 r#"default_environment = "reg"
-
-[images.base]
-name = "{prefix}-base"
-context = "base"
-
-[images.app]
-name = "{prefix}-app"
-context = "app"
-depends_on = ["base"]
-build_args = {{ BASE = "{{images.base}}" }}
-
-[release]
-name = "fixture"
-namespace = "fixture"
-chart = "chart"
-entrypoint = {{ service = "fixture-web", port = 3000 }}
-[release.images]
-app = "app.image"
-
+{images}
 [environments.reg]
 type = "kube"
 registry = "{registry}/it"
@@ -191,14 +165,7 @@ pull_secret = "it-pull"
             .env_remove("XTASK_REGISTRY_USERNAME")
             .env_remove("XTASK_REGISTRY_PASSWORD")
             .envs(env.iter().copied());
-        let out = cmd.output().unwrap();
-        eprintln!(
-            "$ [{machine}] xtask {}\n{}{}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
+        common::output(&mut cmd, &format!("[{machine}] xtask {}", args.join(" ")))
     }
 
     /// `docker login` as the user would have done it on `machine`: `auths` in its config.
@@ -214,14 +181,9 @@ pull_secret = "it-pull"
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
-    /// `key → (action, first reason)` of `machine`'s last build.
+    /// `key → action` of `machine`'s last build.
     fn actions(&self, machine: &str) -> Vec<(String, String)> {
-        self.report(machine)["images"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| (i["key"].as_str().unwrap().to_owned(), i["action"].as_str().unwrap().to_owned()))
-            .collect()
+        common::actions(&self.report(machine))
     }
 
     fn image(&self, machine: &str, key: &str) -> serde_json::Value {
@@ -252,10 +214,6 @@ impl Drop for Project {
         self.remove_local_images();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
 }
 
 fn text(out: &Output) -> String {
