@@ -31,6 +31,8 @@ pub enum Command {
     Down(DownArgs),
     /// The release, its pods, and whether the images they run match the sources.
     Status(EnvArgs),
+    /// Print the manifests `up` would have helm apply, with the values it generates (Secret values hidden).
+    Render(EnvArgs),
     /// Check every budget of infra.toml against the last build/deploy and the live cluster.
     VerifyBudgets(VerifyArgs),
     /// Run the app locally without containers: backend on :8000, frontend on :3000.
@@ -135,7 +137,7 @@ pub struct GenK8sBaseArgs {
 }
 
 /// The commands that take `--env`: their help ends with the environments infra.toml declares.
-const ENV_COMMANDS: [&str; 6] = ["plan", "build", "up", "down", "status", "verify-budgets"];
+const ENV_COMMANDS: [&str; 7] = ["plan", "build", "up", "down", "status", "render", "verify-budgets"];
 
 pub fn parse() -> Flags {
     let mut command = Flags::command();

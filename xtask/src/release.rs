@@ -1,7 +1,11 @@
-//! The Helm release as `up`, `plan`, `down` and `status` see it: the values xtask generates,
-//! the secrets it passes, the fingerprint that tells an unchanged release, and what is deployed.
+//! The Helm release as `up`, `plan`, `down`, `status` and `render` see it: the values xtask
+//! generates, the secrets it passes, the fingerprint that tells an unchanged release, and what is
+//! deployed.
+
+use std::{io::Write, os::unix::fs::OpenOptionsExt};
 
 use anyhow::{bail, Context, Result};
+use camino::{Utf8Path, Utf8PathBuf};
 use serde_json::{json, Map, Value};
 
 use crate::{
@@ -10,7 +14,7 @@ use crate::{
     digest_key::DigestKey,
     dotenv, hash,
     plan::ImagePlan,
-    process,
+    process, report,
 };
 
 /// The label on a namespace `up` created, so `down` deletes only namespaces that are ours.
@@ -140,6 +144,51 @@ pub fn all_ready(cluster: &Cluster<'_>) -> Result<bool> {
                 .as_array()
                 .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
         }))
+}
+
+/// The values files helm gets, in order: the environment's, then the generated values
+/// (`values-<env>.json`, kept for reading), then the secrets in a `0600` file removed on drop.
+pub struct ValuesFiles {
+    files: Vec<Utf8PathBuf>,
+    _secrets: SecretFile,
+}
+
+impl ValuesFiles {
+    pub fn write(config: &Config, env: &Environment, values: &Value, secrets: &Value) -> Result<ValuesFiles> {
+        let dir = report::dir(&config.root);
+        std::fs::create_dir_all(&dir)?;
+        let generated = dir.join(format!("values-{}.json", env.name));
+        std::fs::write(&generated, serde_json::to_string_pretty(values)?)?;
+        // Unique per process and call: `diff` and `up` may run at once.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let secrets = SecretFile::write(&dir.join(format!("secrets-{}-{n}.json", std::process::id())), secrets)?;
+        let mut files = env.values.clone();
+        files.extend([generated, secrets.0.clone()]);
+        Ok(ValuesFiles { files, _secrets: secrets })
+    }
+
+    /// `--values FILE` for each.
+    pub fn args(&self) -> Vec<String> {
+        self.files.iter().flat_map(|f| ["--values".to_owned(), f.to_string()]).collect()
+    }
+}
+
+/// A 0600 file that is removed when dropped: secrets reach helm without a command line.
+struct SecretFile(Utf8PathBuf);
+
+impl SecretFile {
+    fn write(path: &Utf8Path, value: &Value) -> Result<SecretFile> {
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+        file.write_all(serde_json::to_string(value)?.as_bytes())?;
+        Ok(SecretFile(path.to_owned()))
+    }
+}
+
+impl Drop for SecretFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 pub fn deployed_values(cluster: &Cluster<'_>) -> Result<Value> {

@@ -6,6 +6,7 @@ pub mod dev;
 pub mod down;
 pub mod gen_k8s_base;
 pub mod plan;
+pub mod render;
 pub mod status;
 pub mod test;
 pub mod up;

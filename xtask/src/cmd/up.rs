@@ -3,14 +3,12 @@
 //! nothing, and skips helm (the release's fingerprint is unchanged), so it takes seconds.
 
 use std::{
-    io::Write,
-    os::unix::fs::OpenOptionsExt,
     process::ExitCode,
     time::{Duration, Instant},
 };
 
 use anyhow::{Context, Result};
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8Path;
 use serde_json::Value;
 
 use crate::{
@@ -24,8 +22,8 @@ use crate::{
     process,
     progress::spinner,
     registry::Client,
-    release::{all_ready, ensure_namespace, fingerprint, generated_values, secret_values},
-    report::{self, ReleaseReport, Report},
+    release::{all_ready, ensure_namespace, fingerprint, generated_values, secret_values, ValuesFiles},
+    report::{ReleaseReport, Report},
     state::{DeployRecord, State},
     time,
 };
@@ -143,20 +141,12 @@ fn load_missing(cluster: &Cluster<'_>, docker: &Docker, plans: &[ImagePlan], rep
 /// timeout. Returns the seconds from helm's start to all pods ready.
 fn deploy(config: &Config, cluster: &Cluster<'_>, values: &Value, secrets: &Value) -> Result<f64> {
     let release = &config.release;
-    let dir = report::dir(&config.root);
-    std::fs::create_dir_all(&dir)?;
-    let values_file = dir.join(format!("values-{}.json", cluster.env.name));
-    std::fs::write(&values_file, serde_json::to_string_pretty(values)?)?;
-    let secrets_file = SecretFile::write(&dir.join(format!("secrets-{}.json", std::process::id())), secrets)?;
+    let files = ValuesFiles::write(config, cluster.env, values, secrets)?;
 
     let start = Instant::now();
     let deadline = start + Duration::from_secs(release.timeout_seconds);
     let mut helm = cluster.helm();
-    helm.args(["upgrade", "--install", &release.name, release.chart.as_str()]);
-    for file in &cluster.env.values {
-        helm.args(["--values", file.as_str()]);
-    }
-    helm.args(["--values", values_file.as_str(), "--values", secrets_file.0.as_str()]).args([
+    helm.args(["upgrade", "--install", &release.name, release.chart.as_str()]).args(files.args()).args([
         "--wait",
         "--timeout",
         &format!("{}s", release.timeout_seconds),
@@ -191,23 +181,6 @@ fn deploy(config: &Config, cluster: &Cluster<'_>, values: &Value, secrets: &Valu
         })?;
     }
     Ok(start.elapsed().as_secs_f64())
-}
-
-/// A 0600 file that is removed when dropped: secrets reach helm without a command line.
-struct SecretFile(Utf8PathBuf);
-
-impl SecretFile {
-    fn write(path: &Utf8Path, value: &Value) -> Result<SecretFile> {
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-        file.write_all(serde_json::to_string(value)?.as_bytes())?;
-        Ok(SecretFile(path.to_owned()))
-    }
-}
-
-impl Drop for SecretFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 /// Prints where the app answers: the URL a user opens (Minikube's, or a NodePort on the
