@@ -211,6 +211,46 @@ impl<'a> Cluster<'a> {
         Ok(Some(serde_json::from_str(&out)?))
     }
 
+    /// The live objects of a manifest (those that exist), as the API server returns them.
+    pub fn live_objects(&self, manifest: &str) -> Result<Vec<Value>> {
+        self.objects(&["get", "--ignore-not-found"], manifest)
+    }
+
+    /// Each object of a manifest as a server-side apply would leave it (dry run: nothing is
+    /// written), with the field manager Helm uses. Defaults and admission are applied, so a
+    /// field differs from the live object only where applying the manifest would change it.
+    pub fn applied_objects(&self, manifest: &str) -> Result<Vec<Value>> {
+        self.objects(
+            &["apply", "--server-side", "--dry-run=server", "--force-conflicts", "--field-manager=helm"],
+            manifest,
+        )
+    }
+
+    /// The objects of a manifest as kubectl reads them, without writing (a release not yet
+    /// installed, whose namespace may not exist).
+    pub fn manifest_objects(&self, manifest: &str) -> Result<Vec<Value>> {
+        self.objects(&["create", "--dry-run=client"], manifest)
+    }
+
+    fn objects(&self, verb: &[&str], manifest: &str) -> Result<Vec<Value>> {
+        if manifest.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut cmd = self.kubectl();
+        cmd.args(verb).args(["-n", &self.config.release.namespace, "-o", "json", "-f", "-"]);
+        let out = process::read_with_input(&mut cmd, manifest.as_bytes())?;
+        // kubectl prints nothing for none found, the object itself for one, a List for more.
+        Ok(serde_json::Deserializer::from_str(&out)
+            .into_iter::<Value>()
+            .collect::<Result<Vec<_>, _>>()
+            .context("unexpected kubectl output")?
+            .into_iter()
+            .flat_map(
+                |v| if v["kind"] == "List" { v["items"].as_array().cloned().unwrap_or_default() } else { vec![v] },
+            )
+            .collect())
+    }
+
     /// The deployed revision and status (`deployed`, `failed`, …), if the release exists.
     pub fn release_status(&self) -> Result<Option<(u64, String)>> {
         let mut cmd = self.helm();

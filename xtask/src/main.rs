@@ -19,6 +19,7 @@ mod flags;
 mod hash;
 mod http;
 mod manifest;
+mod object_diff;
 mod peak;
 mod plan;
 mod postgres;
@@ -50,6 +51,7 @@ fn main() -> ExitCode {
         flags::Command::Down(args) => cmd::down::run(&config_path(), args),
         flags::Command::Status(args) => cmd::status::run(&config_path(), args),
         flags::Command::Render(args) => cmd::render::run(&config_path(), args),
+        flags::Command::Diff(args) => cmd::diff::run(&config_path(), args),
         flags::Command::VerifyBudgets(args) => cmd::verify_budgets::run(&config_path(), args),
         flags::Command::Dev(args) => cmd::dev::run(args),
         flags::Command::Test(args) => cmd::test::run(args),

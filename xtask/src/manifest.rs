@@ -1,4 +1,4 @@
-//! Rendered manifests as `render` shows them: Secret values hidden, and any value known
+//! Rendered manifests as `render` and `diff` show them: Secret values hidden, and any value known
 //! to be secret scrubbed wherever else it appears, so neither command can print one.
 
 use base64::{engine::general_purpose::STANDARD, Engine};
@@ -37,6 +37,27 @@ impl Redactor {
         }
         // Longest first, so a value is never half-replaced by a shorter one it contains.
         self.needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    }
+
+    /// The values of a Secret object (`data` base64, `stringData` plain), so that a copy of one
+    /// elsewhere (a ConfigMap, an annotation) is scrubbed too.
+    pub fn add_secret_object(&mut self, object: &Value) {
+        if object["kind"] != "Secret" {
+            return;
+        }
+        for (field, encoded) in [("data", true), ("stringData", false)] {
+            for value in object[field].as_object().into_iter().flat_map(|m| m.values()) {
+                let Some(text) = value.as_str() else { continue };
+                let plain = if encoded {
+                    STANDARD.decode(text).ok().and_then(|b| String::from_utf8(b).ok())
+                } else {
+                    Some(text.to_owned())
+                };
+                if let Some(plain) = plain {
+                    self.add(&plain);
+                }
+            }
+        }
     }
 
     pub fn scrub(&self, text: &str) -> String {
@@ -215,11 +236,15 @@ mod tests {
     }
 
     #[test]
-    fn the_secrets_xtask_passes_are_hidden_in_plain_and_base64() {
-        let redactor = Redactor::for_values(&json!({"secrets": {"openaiApiKey": "sk-test-abcdef"}, "short": "todo"}));
-        let text = "a sk-test-abcdef b c2stdGVzdC1hYmNkZWY= c";
-        assert_eq!(redactor.scrub(text), "a <redacted> b <redacted> c");
+    fn the_values_of_secret_objects_are_known_to_the_redactor() {
+        let secret = json!({"kind": "Secret", "data": {"P": STANDARD.encode("generated-password-1")},
+                            "stringData": {"Q": "another-secret-2"}});
+        let mut redactor = Redactor::for_values(&json!({"secrets": {"openaiApiKey": "sk-test-abcdef"}}));
+        redactor.add_secret_object(&secret);
+        let text = "a generated-password-1 b another-secret-2 c sk-test-abcdef d c2stdGVzdC1hYmNkZWY=";
+        assert_eq!(redactor.scrub(text), "a <redacted> b <redacted> c <redacted> d <redacted>");
         // Short values are not searched for outside Secrets.
+        redactor.add("todo");
         assert_eq!(redactor.scrub("todo-chatbot"), "todo-chatbot");
     }
 }

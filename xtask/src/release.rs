@@ -1,6 +1,6 @@
-//! The Helm release as `up`, `plan`, `down`, `status` and `render` see it: the values xtask
-//! generates, the secrets it passes, the fingerprint that tells an unchanged release, and what is
-//! deployed.
+//! The Helm release as `up`, `plan`, `down`, `status`, `render` and `diff` see it: the values
+//! xtask generates, the secrets it passes, the fingerprint that tells an unchanged release, what
+//! is deployed and what was edited by hand since.
 
 use std::{io::Write, os::unix::fs::OpenOptionsExt};
 
@@ -13,6 +13,7 @@ use crate::{
     config::{Config, Environment},
     digest_key::DigestKey,
     dotenv, hash,
+    object_diff::{self, Drift, ObjectId},
     plan::ImagePlan,
     process, report,
 };
@@ -189,6 +190,47 @@ impl Drop for SecretFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }
+}
+
+/// What `helm upgrade --install` would apply now, from helm's own server-side dry run (the
+/// chart's `lookup` reads the live Secrets, as in a real upgrade): the manifest, hooks excluded.
+pub fn dry_run_manifest(cluster: &Cluster<'_>, values: &ValuesFiles) -> Result<String> {
+    let release = &cluster.config.release;
+    let mut helm = cluster.helm();
+    helm.args(["upgrade", "--install", &release.name, release.chart.as_str()]).args(values.args()).args([
+        "--dry-run=server",
+        "--output",
+        "json",
+    ]);
+    let out = process::read(&mut helm)
+        .context("helm's server-side dry run failed (it needs Helm 3.13+ or 4, and the cluster's API server)")?;
+    let json: Value = serde_json::from_str(&out).context("unexpected `helm upgrade --dry-run --output json` output")?;
+    Ok(json["manifest"].as_str().unwrap_or("").to_owned())
+}
+
+/// The manifest of the deployed revision (`helm get manifest`).
+pub fn deployed_manifest(cluster: &Cluster<'_>) -> Result<String> {
+    process::read(cluster.helm().args(["get", "manifest", &cluster.config.release.name]))
+}
+
+/// The live objects of the deployed revision, and every field of them set by hand since helm
+/// applied them (edited, added or removed by someone other than helm and the controllers, and
+/// no longer what the deployed manifest says).
+pub fn drift(cluster: &Cluster<'_>) -> Result<(Vec<Value>, Vec<Drift>)> {
+    let manifest = deployed_manifest(cluster)?;
+    let live = cluster.live_objects(&manifest)?;
+    let manifest_objects = cluster.manifest_objects(&manifest)?;
+    let defaulted = cluster.applied_objects(&manifest)?;
+    let find = |objects: &'_ [Value], id: &ObjectId| -> Option<Value> {
+        objects.iter().find(|o| o["kind"] == id.kind.as_str() && o["metadata"]["name"] == id.name.as_str()).cloned()
+    };
+    let mut fields = Vec::new();
+    for object in &live {
+        let id = ObjectId::of(object);
+        let (raw, stored) = (find(&manifest_objects, &id), find(&defaulted, &id));
+        fields.extend(object_diff::drift(object, raw.as_ref(), stored.as_ref()));
+    }
+    Ok((live, fields))
 }
 
 pub fn deployed_values(cluster: &Cluster<'_>) -> Result<Value> {

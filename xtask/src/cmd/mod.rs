@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod build;
 pub mod dev;
+pub mod diff;
 pub mod down;
 pub mod gen_k8s_base;
 pub mod plan;

@@ -1,6 +1,7 @@
 //! `cargo xtask up [--env NAME]`: preflight, build, load, `helm upgrade --install --wait`, wait
 //! for the rollout, print the URL. A second `up` with nothing changed builds nothing, loads
-//! nothing, and skips helm (the release's fingerprint is unchanged), so it takes seconds.
+//! nothing, and skips helm (the release's fingerprint is unchanged and nothing the chart sets was
+//! edited by hand), so it takes seconds.
 
 use std::{
     process::ExitCode,
@@ -22,7 +23,7 @@ use crate::{
     process,
     progress::spinner,
     registry::Client,
-    release::{all_ready, ensure_namespace, fingerprint, generated_values, secret_values, ValuesFiles},
+    release::{all_ready, drift, ensure_namespace, fingerprint, generated_values, secret_values, ValuesFiles},
     report::{ReleaseReport, Report},
     state::{DeployRecord, State},
     time,
@@ -63,6 +64,7 @@ fn up(config: &Config, env: &Environment, state: &mut State, report: &mut Report
             record.fingerprint == fingerprint
                 && record.revision == revision
                 && status == "deployed"
+                && !edited_by_hand(&cluster, revision)?
                 && all_ready(&cluster)?
         }
         _ => false,
@@ -100,6 +102,21 @@ fn up(config: &Config, env: &Environment, state: &mut State, report: &mut Report
     release_report.url = url;
     report.release = Some(release_report);
     Ok(())
+}
+
+/// Whether fields the chart sets were changed by hand since helm applied them (an upgrade sets
+/// them back; fields the chart doesn't set it leaves, so they don't count).
+fn edited_by_hand(cluster: &Cluster<'_>, revision: u64) -> Result<bool> {
+    let (_, fields) = drift(cluster)?;
+    let reset = fields.iter().filter(|field| field.applied.is_some()).count();
+    if reset > 0 {
+        eprintln!(
+            "release {}: {reset} fields set by hand since revision {revision} (`cargo xtask status` lists them): \
+             upgrading to set them back",
+            cluster.config.release.name
+        );
+    }
+    Ok(reset > 0)
 }
 
 /// Loads the images the cluster's node doesn't have yet — ours and the chart's `extra_images`
