@@ -268,6 +268,17 @@ impl<'a> Cluster<'a> {
         }))
     }
 
+    /// The revision that serves: the last one helm recorded as `deployed` (a failed upgrade
+    /// after it leaves it so), if the release exists.
+    pub fn deployed_revision(&self) -> Result<Option<u64>> {
+        if self.release_status()?.is_none() {
+            return Ok(None);
+        }
+        let out = process::read(self.helm().args(["history", &self.config.release.name, "-o", "json"]))?;
+        let history: Value = serde_json::from_str(&out).context("unexpected `helm history` output")?;
+        Ok(last_deployed(&history))
+    }
+
     /// The URL at which `target` answers from this machine without a tunnel, as a user opens
     /// it: what `minikube service --url` prints, or a NodePort on the node's InternalIP
     /// (kube-proxy forwards it to the Service). None for a ClusterIP Service, or a node this
@@ -352,11 +363,29 @@ fn node_port(service: &Value, port: u16) -> Option<u64> {
     service["spec"]["ports"].as_array()?.iter().find(|p| p["port"] == port)?["nodePort"].as_u64()
 }
 
+/// The newest revision `helm history -o json` lists as `deployed`.
+fn last_deployed(history: &Value) -> Option<u64> {
+    history.as_array()?.iter().filter(|r| r["status"] == "deployed").filter_map(|r| r["revision"].as_u64()).max()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
-    use super::node_port;
+    use super::{last_deployed, node_port};
+
+    #[test]
+    fn the_serving_revision_is_the_last_deployed_one_not_a_failed_upgrade_after_it() {
+        let history = json!([
+            {"revision": 1, "status": "superseded"},
+            {"revision": 2, "status": "deployed"},
+            {"revision": 3, "status": "failed"},
+            {"revision": 4, "status": "failed"},
+        ]);
+        assert_eq!(last_deployed(&history), Some(2));
+        assert_eq!(last_deployed(&json!([{"revision": 1, "status": "failed"}])), None);
+        assert_eq!(last_deployed(&json!([])), None);
+    }
 
     #[test]
     fn a_node_port_is_read_off_nodeport_and_loadbalancer_services_only() {

@@ -137,10 +137,16 @@ pub fn ensure_namespace(cluster: &Cluster<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Every pod of the release is ready, leaving out finished ones and those being deleted (the
+/// pods of a replaced revision on their way out serve nothing).
 pub fn all_ready(cluster: &Cluster<'_>) -> Result<bool> {
     let pods = cluster.pods()?;
-    Ok(!pods.is_empty()
-        && pods.iter().filter(|p| p["status"]["phase"] != "Succeeded").all(|p| {
+    let current: Vec<&Value> = pods
+        .iter()
+        .filter(|p| p["status"]["phase"] != "Succeeded" && p["metadata"]["deletionTimestamp"].is_null())
+        .collect();
+    Ok(!current.is_empty()
+        && current.iter().all(|p| {
             p["status"]["conditions"]
                 .as_array()
                 .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))

@@ -155,13 +155,21 @@ fn load_missing(cluster: &Cluster<'_>, docker: &Docker, plans: &[ImagePlan], rep
 }
 
 /// `helm upgrade --install --wait`, then every Deployment's rollout, within the release's
-/// timeout. Returns the seconds from helm's start to all pods ready.
+/// timeout. Returns the seconds from helm's start to all pods ready. With the environment's
+/// `rollback_on_failure`, a failed upgrade is rolled back and the error says what serves now.
 fn deploy(config: &Config, cluster: &Cluster<'_>, values: &Value, secrets: &Value) -> Result<f64> {
+    let serving = if cluster.env.rollback_on_failure { cluster.deployed_revision()? } else { None };
+    let start = Instant::now();
+    match upgrade(config, cluster, values, secrets, start) {
+        Ok(()) => Ok(start.elapsed().as_secs_f64()),
+        Err(err) if cluster.env.rollback_on_failure => Err(err.context(roll_back(cluster, serving))),
+        Err(err) => Err(err),
+    }
+}
+
+fn upgrade(config: &Config, cluster: &Cluster<'_>, values: &Value, secrets: &Value, start: Instant) -> Result<()> {
     let release = &config.release;
     let files = ValuesFiles::write(config, cluster.env, values, secrets)?;
-
-    let start = Instant::now();
-    let deadline = start + Duration::from_secs(release.timeout_seconds);
     let mut helm = cluster.helm();
     helm.args(["upgrade", "--install", &release.name, release.chart.as_str()]).args(files.args()).args([
         "--wait",
@@ -172,6 +180,13 @@ fn deploy(config: &Config, cluster: &Cluster<'_>, values: &Value, secrets: &Valu
     let result = diagnose::watch(cluster, &mut helm);
     bar.finish_and_clear();
     result.context("helm could not install the release")?;
+    rollouts_finish(cluster, start + Duration::from_secs(release.timeout_seconds))
+}
+
+/// `kubectl rollout status` of every Deployment of the release, by `deadline`: every pod of the
+/// revision is updated and available, whichever way helm's own wait reads readiness.
+fn rollouts_finish(cluster: &Cluster<'_>, deadline: Instant) -> Result<()> {
+    let release = &cluster.config.release;
     let selector = format!("app.kubernetes.io/instance={}", release.name);
     let names = process::read(cluster.kubectl().args([
         "get",
@@ -197,7 +212,49 @@ fn deploy(config: &Config, cluster: &Cluster<'_>, values: &Value, secrets: &Valu
             format!("{name} did not finish rolling out before the deadline\n{}", diagnose::explain(cluster))
         })?;
     }
-    Ok(start.elapsed().as_secs_f64())
+    Ok(())
+}
+
+/// After a failed upgrade with `rollback_on_failure`: `helm rollback` to the revision that
+/// served before it, waiting for its pods and rollouts. xtask rolls back rather than helm's
+/// `--atomic` (Helm 4: `--rollback-on-failure`) because it stops helm as soon as a pod cannot
+/// become ready, and a stopped helm rolls nothing back. Returns what serves now, for the error.
+fn roll_back(cluster: &Cluster<'_>, serving: Option<u64>) -> String {
+    let release = &cluster.config.release;
+    let history = format!("`helm history {} -n {}`", release.name, release.namespace);
+    let Some(good) = serving else {
+        return format!(
+            "the release failed and no revision of it was deployed before, so there is nothing to roll back to \
+             (rollback_on_failure); {history} lists it"
+        );
+    };
+    let start = Instant::now();
+    let bar = spinner(format!("helm rollback {} {good} (waiting for the pods)", release.name));
+    let result = process::read(cluster.helm().args([
+        "rollback",
+        &release.name,
+        &good.to_string(),
+        "--wait",
+        "--timeout",
+        &format!("{}s", release.timeout_seconds),
+    ]))
+    .and_then(|_| rollouts_finish(cluster, start + Duration::from_secs(release.timeout_seconds)));
+    bar.finish_and_clear();
+    if let Err(err) = result {
+        return format!("the upgrade failed and rolling back to revision {good} failed too ({err:#}); {history}");
+    }
+    match (cluster.release_status(), all_ready(cluster)) {
+        (Ok(Some((now, status))), ready) if status == "deployed" => format!(
+            "the upgrade failed and was rolled back (rollback_on_failure): revision {now} serves what revision {good} \
+             did, pods {}; {history} keeps the failed revision",
+            if ready.unwrap_or(false) { "ready" } else { "not all ready yet" },
+        ),
+        (Ok(Some((now, status))), _) => {
+            format!("the upgrade failed and the rollback did not complete: revision {now} is {status}; {history}")
+        }
+        (Ok(None), _) => format!("the upgrade failed and the release is gone; {history}"),
+        (Err(err), _) => format!("the upgrade failed and was rolled back to revision {good}, but {err:#}; {history}"),
+    }
 }
 
 /// Prints where the app answers: the URL a user opens (Minikube's, or a NodePort on the
