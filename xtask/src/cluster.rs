@@ -213,7 +213,8 @@ impl<'a> Cluster<'a> {
 
     /// The live objects of a manifest (those that exist), as the API server returns them.
     pub fn live_objects(&self, manifest: &str) -> Result<Vec<Value>> {
-        self.objects(&["get", "--ignore-not-found"], manifest)
+        // kubectl leaves managedFields out of its output unless asked; drift is read from them.
+        self.objects(&["get", "--ignore-not-found", "--show-managed-fields"], manifest)
     }
 
     /// Each object of a manifest as a server-side apply would leave it (dry run: nothing is
