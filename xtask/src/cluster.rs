@@ -211,6 +211,47 @@ impl<'a> Cluster<'a> {
         Ok(Some(serde_json::from_str(&out)?))
     }
 
+    /// The live objects of a manifest (those that exist), as the API server returns them.
+    pub fn live_objects(&self, manifest: &str) -> Result<Vec<Value>> {
+        // kubectl leaves managedFields out of its output unless asked; drift is read from them.
+        self.objects(&["get", "--ignore-not-found", "--show-managed-fields"], manifest)
+    }
+
+    /// Each object of a manifest as a server-side apply would leave it (dry run: nothing is
+    /// written), with the field manager Helm uses. Defaults and admission are applied, so a
+    /// field differs from the live object only where applying the manifest would change it.
+    pub fn applied_objects(&self, manifest: &str) -> Result<Vec<Value>> {
+        self.objects(
+            &["apply", "--server-side", "--dry-run=server", "--force-conflicts", "--field-manager=helm"],
+            manifest,
+        )
+    }
+
+    /// The objects of a manifest as kubectl reads them, without writing (a release not yet
+    /// installed, whose namespace may not exist).
+    pub fn manifest_objects(&self, manifest: &str) -> Result<Vec<Value>> {
+        self.objects(&["create", "--dry-run=client"], manifest)
+    }
+
+    fn objects(&self, verb: &[&str], manifest: &str) -> Result<Vec<Value>> {
+        if manifest.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut cmd = self.kubectl();
+        cmd.args(verb).args(["-n", &self.config.release.namespace, "-o", "json", "-f", "-"]);
+        let out = process::read_with_input(&mut cmd, manifest.as_bytes())?;
+        // kubectl prints nothing for none found, the object itself for one, a List for more.
+        Ok(serde_json::Deserializer::from_str(&out)
+            .into_iter::<Value>()
+            .collect::<Result<Vec<_>, _>>()
+            .context("unexpected kubectl output")?
+            .into_iter()
+            .flat_map(
+                |v| if v["kind"] == "List" { v["items"].as_array().cloned().unwrap_or_default() } else { vec![v] },
+            )
+            .collect())
+    }
+
     /// The deployed revision and status (`deployed`, `failed`, …), if the release exists.
     pub fn release_status(&self) -> Result<Option<(u64, String)>> {
         let mut cmd = self.helm();
@@ -226,6 +267,17 @@ impl<'a> Cluster<'a> {
             let revision = r["revision"].as_str().and_then(|s| s.parse().ok()).or(r["revision"].as_u64()).unwrap_or(0);
             (revision, r["status"].as_str().unwrap_or("").to_owned())
         }))
+    }
+
+    /// The revision that serves: the last one helm recorded as `deployed` (a failed upgrade
+    /// after it leaves it so), if the release exists.
+    pub fn deployed_revision(&self) -> Result<Option<u64>> {
+        if self.release_status()?.is_none() {
+            return Ok(None);
+        }
+        let out = process::read(self.helm().args(["history", &self.config.release.name, "-o", "json"]))?;
+        let history: Value = serde_json::from_str(&out).context("unexpected `helm history` output")?;
+        Ok(last_deployed(&history))
     }
 
     /// The URL at which `target` answers from this machine without a tunnel, as a user opens
@@ -312,11 +364,29 @@ fn node_port(service: &Value, port: u16) -> Option<u64> {
     service["spec"]["ports"].as_array()?.iter().find(|p| p["port"] == port)?["nodePort"].as_u64()
 }
 
+/// The newest revision `helm history -o json` lists as `deployed`.
+fn last_deployed(history: &Value) -> Option<u64> {
+    history.as_array()?.iter().filter(|r| r["status"] == "deployed").filter_map(|r| r["revision"].as_u64()).max()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
-    use super::node_port;
+    use super::{last_deployed, node_port};
+
+    #[test]
+    fn the_serving_revision_is_the_last_deployed_one_not_a_failed_upgrade_after_it() {
+        let history = json!([
+            {"revision": 1, "status": "superseded"},
+            {"revision": 2, "status": "deployed"},
+            {"revision": 3, "status": "failed"},
+            {"revision": 4, "status": "failed"},
+        ]);
+        assert_eq!(last_deployed(&history), Some(2));
+        assert_eq!(last_deployed(&json!([{"revision": 1, "status": "failed"}])), None);
+        assert_eq!(last_deployed(&json!([])), None);
+    }
 
     #[test]
     fn a_node_port_is_read_off_nodeport_and_loadbalancer_services_only() {

@@ -29,8 +29,12 @@ pub enum Command {
     Up(EnvArgs),
     /// Uninstall the release (and its namespace if xtask created it).
     Down(DownArgs),
-    /// The release, its pods, and whether the images they run match the sources.
+    /// The release, its pods, drift (objects edited by hand), and whether the images match the sources.
     Status(EnvArgs),
+    /// Print the manifests `up` would have helm apply, with the values it generates (Secret values hidden).
+    Render(EnvArgs),
+    /// Compare what `up` would apply with the live objects, per object and field (nothing is applied).
+    Diff(DiffArgs),
     /// Check every budget of infra.toml against the last build/deploy and the live cluster.
     VerifyBudgets(VerifyArgs),
     /// Run the app locally without containers: backend on :8000, frontend on :3000.
@@ -80,6 +84,15 @@ pub struct DownArgs {
     /// Also remove our images (every tag) from the environment's Docker.
     #[arg(long)]
     pub images: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// Exit with status 2 when something would change (1 is kept for errors).
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 #[derive(Args, Debug)]
@@ -135,7 +148,7 @@ pub struct GenK8sBaseArgs {
 }
 
 /// The commands that take `--env`: their help ends with the environments infra.toml declares.
-const ENV_COMMANDS: [&str; 6] = ["plan", "build", "up", "down", "status", "verify-budgets"];
+const ENV_COMMANDS: [&str; 8] = ["plan", "build", "up", "down", "status", "render", "diff", "verify-budgets"];
 
 pub fn parse() -> Flags {
     let mut command = Flags::command();

@@ -18,6 +18,8 @@ mod dotenv;
 mod flags;
 mod hash;
 mod http;
+mod manifest;
+mod object_diff;
 mod peak;
 mod plan;
 mod postgres;
@@ -48,6 +50,8 @@ fn main() -> ExitCode {
         flags::Command::Up(args) => cmd::up::run(&config_path(), args),
         flags::Command::Down(args) => cmd::down::run(&config_path(), args),
         flags::Command::Status(args) => cmd::status::run(&config_path(), args),
+        flags::Command::Render(args) => cmd::render::run(&config_path(), args),
+        flags::Command::Diff(args) => cmd::diff::run(&config_path(), args),
         flags::Command::VerifyBudgets(args) => cmd::verify_budgets::run(&config_path(), args),
         flags::Command::Dev(args) => cmd::dev::run(args),
         flags::Command::Test(args) => cmd::test::run(args),

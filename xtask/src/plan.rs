@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 use anyhow::{bail, Context, Result};
 
 use crate::{
-    config::{self, Config, Image, Registry},
+    config::{self, Config, Environment, Image, Registry},
     docker::{Docker, ImageInfo},
     dockerfile, hash, process,
+    registry::{Client, RegistryStore},
     state::{Inputs, State, ABSENT},
 };
 
@@ -64,6 +65,54 @@ impl ImageStore for DockerStore<'_> {
     fn refresh(&mut self) {
         self.ids = None;
     }
+}
+
+/// The planner's view when no engine answers: nothing is present.
+struct NoEngine;
+
+impl ImageStore for NoEngine {
+    fn resolve(&mut self, _reference: &str) -> Result<Option<String>> {
+        Ok(None)
+    }
+
+    fn inspect(&mut self, _reference: &str, _hash: &str) -> Result<Lookup> {
+        Ok(Lookup::Absent)
+    }
+}
+
+/// The plans of `images`, building and pulling nothing, and the environment's engine they were
+/// made against. Images are named for the environment's registry; `registry` is asked what it
+/// holds (and so the digest `up` deploys), else only the engine is: without a client a
+/// registry's image is as absent as the engine's copy says, and has no digest. When no engine
+/// answers (no Minikube, Docker stopped) every image is still hashed, as if the engine held
+/// nothing: the tags then count the base images as absent, and the engine's error says why.
+pub fn plan_images(
+    images: &[&Image],
+    env: &Environment,
+    state: &State,
+    registry: Option<&Client>,
+) -> Result<(Vec<ImagePlan>, Result<Docker>)> {
+    let engine = Docker::for_environment(env).and_then(|docker| docker.check().map(|()| docker));
+    let lookup = |name: &str| std::env::var(name).ok();
+    let mut planner = Planner::new(state, &lookup);
+    planner.registry = env.registry.as_ref();
+    let (mut docker_store, mut registry_store, mut no_engine);
+    let store: &mut dyn ImageStore = match (&engine, registry) {
+        (Ok(docker), Some(client)) => {
+            registry_store = RegistryStore { docker: DockerStore::new(docker), client, pull_bases: false };
+            &mut registry_store
+        }
+        (Ok(docker), None) => {
+            docker_store = DockerStore::new(docker);
+            &mut docker_store
+        }
+        (Err(_), _) => {
+            no_engine = NoEngine;
+            &mut no_engine
+        }
+    };
+    let plans = images.iter().map(|image| planner.plan(image, store)).collect::<Result<_>>()?;
+    Ok((plans, engine))
 }
 
 #[derive(Debug, Clone, Default)]

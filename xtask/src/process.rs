@@ -226,22 +226,31 @@ pub fn read(cmd: &mut Command) -> Result<String> {
     check_interrupted()?;
     echo(cmd);
     let out = cmd.output().with_context(|| format!("cannot start `{}`", display(cmd)))?;
+    stdout_of(cmd, out)
+}
+
+fn stdout_of(cmd: &Command, out: std::process::Output) -> Result<String> {
     if !out.status.success() {
         bail!("`{}` failed ({}): {}", display(cmd), out.status, String::from_utf8_lossy(&out.stderr).trim());
     }
     Ok(String::from_utf8(out.stdout)?)
 }
 
-/// Like [`read`], with `input` written to the command's stdin (a credential helper reads its
-/// question there). A failure shows stderr, else stdout.
+/// Like [`read`], with `input` written to the command's stdin: manifests for kubectl (never a
+/// temporary file, since they may hold Secrets), a credential helper's question. A failure
+/// shows stderr, else stdout.
 pub fn read_with_input(cmd: &mut Command, input: &[u8]) -> Result<String> {
     check_interrupted()?;
     echo(cmd);
     cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().with_context(|| format!("cannot start `{}`", display(cmd)))?;
-    // Dropped right after writing: the child sees the end of its input.
-    let written = child.stdin.take().map_or(Ok(()), |mut stdin| stdin.write_all(input));
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_owned();
+    // Written from a thread, so a child that answers before reading all of its input cannot
+    // deadlock us on a full pipe; stdin is dropped after writing, so the child sees its end.
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
     let out = child.wait_with_output()?;
+    let written = writer.join().unwrap_or(Ok(()));
     if !out.status.success() {
         let said = if out.stderr.is_empty() { &out.stdout } else { &out.stderr };
         bail!("`{}` failed ({}): {}", display(cmd), out.status, String::from_utf8_lossy(said).trim());

@@ -1,7 +1,11 @@
-//! The Helm release as `up`, `plan`, `down` and `status` see it: the values xtask generates,
-//! the secrets it passes, the fingerprint that tells an unchanged release, and what is deployed.
+//! The Helm release as `up`, `plan`, `down`, `status`, `render` and `diff` see it: the values
+//! xtask generates, the secrets it passes, the fingerprint that tells an unchanged release, what
+//! is deployed and what was edited by hand since.
+
+use std::{io::Write, os::unix::fs::OpenOptionsExt};
 
 use anyhow::{bail, Context, Result};
+use camino::{Utf8Path, Utf8PathBuf};
 use serde_json::{json, Map, Value};
 
 use crate::{
@@ -9,8 +13,9 @@ use crate::{
     config::{Config, Environment},
     digest_key::DigestKey,
     dotenv, hash,
+    object_diff::{self, Drift, ObjectId},
     plan::ImagePlan,
-    process,
+    process, report,
 };
 
 /// The label on a namespace `up` created, so `down` deletes only namespaces that are ours.
@@ -132,14 +137,106 @@ pub fn ensure_namespace(cluster: &Cluster<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Every pod of the release is ready, leaving out finished ones and those being deleted (the
+/// pods of a replaced revision on their way out serve nothing).
 pub fn all_ready(cluster: &Cluster<'_>) -> Result<bool> {
     let pods = cluster.pods()?;
-    Ok(!pods.is_empty()
-        && pods.iter().filter(|p| p["status"]["phase"] != "Succeeded").all(|p| {
+    let current: Vec<&Value> = pods
+        .iter()
+        .filter(|p| p["status"]["phase"] != "Succeeded" && p["metadata"]["deletionTimestamp"].is_null())
+        .collect();
+    Ok(!current.is_empty()
+        && current.iter().all(|p| {
             p["status"]["conditions"]
                 .as_array()
                 .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
         }))
+}
+
+/// The values files helm gets, in order: the environment's, then the generated values
+/// (`values-<env>.json`, kept for reading), then the secrets in a `0600` file removed on drop.
+pub struct ValuesFiles {
+    files: Vec<Utf8PathBuf>,
+    _secrets: SecretFile,
+}
+
+impl ValuesFiles {
+    pub fn write(config: &Config, env: &Environment, values: &Value, secrets: &Value) -> Result<ValuesFiles> {
+        let dir = report::dir(&config.root);
+        std::fs::create_dir_all(&dir)?;
+        let generated = dir.join(format!("values-{}.json", env.name));
+        std::fs::write(&generated, serde_json::to_string_pretty(values)?)?;
+        // Unique per process and call: `diff` and `up` may run at once.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let secrets = SecretFile::write(&dir.join(format!("secrets-{}-{n}.json", std::process::id())), secrets)?;
+        let mut files = env.values.clone();
+        files.extend([generated, secrets.0.clone()]);
+        Ok(ValuesFiles { files, _secrets: secrets })
+    }
+
+    /// `--values FILE` for each.
+    pub fn args(&self) -> Vec<String> {
+        self.files.iter().flat_map(|f| ["--values".to_owned(), f.to_string()]).collect()
+    }
+}
+
+/// A 0600 file that is removed when dropped: secrets reach helm without a command line.
+struct SecretFile(Utf8PathBuf);
+
+impl SecretFile {
+    fn write(path: &Utf8Path, value: &Value) -> Result<SecretFile> {
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+        file.write_all(serde_json::to_string(value)?.as_bytes())?;
+        Ok(SecretFile(path.to_owned()))
+    }
+}
+
+impl Drop for SecretFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// What `helm upgrade --install` would apply now, from helm's own server-side dry run (the
+/// chart's `lookup` reads the live Secrets, as in a real upgrade): the manifest, hooks excluded.
+pub fn dry_run_manifest(cluster: &Cluster<'_>, values: &ValuesFiles) -> Result<String> {
+    let release = &cluster.config.release;
+    let mut helm = cluster.helm();
+    helm.args(["upgrade", "--install", &release.name, release.chart.as_str()]).args(values.args()).args([
+        "--dry-run=server",
+        "--output",
+        "json",
+    ]);
+    let out = process::read(&mut helm)
+        .context("helm's server-side dry run failed (it needs Helm 3.13+ or 4, and the cluster's API server)")?;
+    let json: Value = serde_json::from_str(&out).context("unexpected `helm upgrade --dry-run --output json` output")?;
+    Ok(json["manifest"].as_str().unwrap_or("").to_owned())
+}
+
+/// The manifest of the deployed revision (`helm get manifest`).
+pub fn deployed_manifest(cluster: &Cluster<'_>) -> Result<String> {
+    process::read(cluster.helm().args(["get", "manifest", &cluster.config.release.name]))
+}
+
+/// The live objects of the deployed revision, and every field of them set by hand since helm
+/// applied them (edited, added or removed by someone other than helm and the controllers, and
+/// no longer what the deployed manifest says).
+pub fn drift(cluster: &Cluster<'_>) -> Result<(Vec<Value>, Vec<Drift>)> {
+    let manifest = deployed_manifest(cluster)?;
+    let live = cluster.live_objects(&manifest)?;
+    let manifest_objects = cluster.manifest_objects(&manifest)?;
+    let defaulted = cluster.applied_objects(&manifest)?;
+    let find = |objects: &'_ [Value], id: &ObjectId| -> Option<Value> {
+        objects.iter().find(|o| o["kind"] == id.kind.as_str() && o["metadata"]["name"] == id.name.as_str()).cloned()
+    };
+    let mut fields = Vec::new();
+    for object in &live {
+        let id = ObjectId::of(object);
+        let (raw, stored) = (find(&manifest_objects, &id), find(&defaulted, &id));
+        fields.extend(object_diff::drift(object, raw.as_ref(), stored.as_ref()));
+    }
+    Ok((live, fields))
 }
 
 pub fn deployed_values(cluster: &Cluster<'_>) -> Result<Value> {

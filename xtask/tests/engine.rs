@@ -368,6 +368,85 @@ fn generated_values_render_with_the_real_chart() {
     assert!(manifests.contains("name: todo-chatbot-backend"));
 }
 
+/// `render` of the production-shaped environment prints the real chart's manifests with the
+/// generated tags, and no secret it was given, in any form, in any place; of the development
+/// one, the secrets the chart generates hidden.
+#[test]
+#[ignore = "needs helm: run by `cargo xtask test --tier images`"]
+fn render_prints_the_manifests_and_never_a_secret() {
+    use base64::{engine::general_purpose::STANDARD, Engine};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let dir = std::env::temp_dir().join(format!("xtask-it-{}-render", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let secrets = [
+        ("BETTER_AUTH_SECRET", "render-auth-secret-7f3a9c1e"),
+        ("DATABASE_URL", "postgresql://todo:pw-5d2b8e4f61@db.example.com/todo"),
+        ("OPENAI_API_KEY", "sk-render-test-0a1b2c3d4e"),
+    ];
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--config")
+        .arg(root.join("infra.toml"))
+        .args(["render", "--env", "kube"])
+        .envs(secrets)
+        .env("XTASK_DIR", &dir)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    for (_, value) in secrets {
+        for form in [value.to_owned(), STANDARD.encode(value), "pw-5d2b8e4f61".to_owned()] {
+            assert!(!stdout.contains(&form) && !stderr.contains(&form), "{form} printed:\n{stdout}");
+        }
+    }
+    for key in ["BETTER_AUTH_SECRET", "DATABASE_URL", "OPENAI_API_KEY"] {
+        assert!(stdout.contains(&format!("  {key}: <redacted>")), "{key} not shown redacted:\n{stdout}");
+    }
+    // The manifests themselves: the Deployments run the images at their content-hash tags.
+    assert!(stdout.contains("kind: Deployment") && stdout.contains("name: todo-chatbot-backend"), "{stdout}");
+    let tag =
+        |line: &str| line.trim().trim_start_matches("image: ").trim_matches('"').rsplit_once(':').map(|(_, t)| t.len());
+    let images: Vec<&str> = stdout.lines().filter(|l| l.trim().starts_with("image:") && l.contains("todo-")).collect();
+    assert!(!images.is_empty() && images.iter().all(|l| tag(l) == Some(12)), "{images:?}");
+
+    // A registry environment: the images named for the registry, by tag, with the pull secret;
+    // no credentials anywhere and the registry never asked, and the missing digest said.
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--config")
+        .arg(root.join("infra.toml"))
+        .args(["render", "--env", "cloud"])
+        .envs(secrets)
+        .env("XTASK_DIR", &dir)
+        .env("DOCKER_CONFIG", &dir)
+        .env_remove("XTASK_REGISTRY_USERNAME")
+        .env_remove("XTASK_REGISTRY_PASSWORD")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    let images: Vec<&str> = stdout.lines().filter(|l| l.trim().starts_with("image:") && l.contains("todo-")).collect();
+    assert!(
+        !images.is_empty() && images.iter().all(|l| l.contains("ghcr.io/acme/todo-") && tag(l) == Some(12)),
+        "{images:?}"
+    );
+    assert!(stdout.contains("- name: ghcr-pull"), "{stdout}");
+    assert!(stderr.contains("`up` deploys each as <tag>@sha256:<digest>"), "{stderr}");
+
+    // The dev values: the chart generates the database password and the auth secret.
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--config")
+        .arg(root.join("infra.toml"))
+        .args(["render", "--env", "local"])
+        .env("XTASK_DIR", &dir)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for line in ["  password: <redacted>", "  BETTER_AUTH_SECRET: <redacted>"] {
+        assert!(stdout.contains(line), "{line} not in:\n{stdout}");
+    }
+}
+
 #[test]
 #[ignore = "needs a Docker engine: run by `cargo xtask test --tier images`"]
 fn up_on_a_kube_environment_loads_what_the_node_lacks_with_the_load_command() {

@@ -9,11 +9,10 @@ use camino::Utf8Path;
 use crate::{
     cluster::Cluster,
     config::{self, Config, Environment},
-    docker::Docker,
     flags::PlanArgs,
-    plan::{select, DockerStore, ImagePlan, ImageStore, Lookup, Planner},
+    plan::{plan_images, select, ImagePlan},
     progress::megabytes,
-    registry::{Client, RegistryStore},
+    registry::Client,
     release,
     report::{ImageReport, Report},
     state::State,
@@ -31,32 +30,8 @@ pub fn run(config_path: &Utf8Path, args: &PlanArgs) -> Result<ExitCode> {
 }
 
 fn plan(config: &Config, env: &Environment, state: &State, args: &PlanArgs, report: &mut Report) -> Result<()> {
-    // Without the environment's engine (no Minikube, Docker stopped) the plan still hashes every
-    // image; only what the engine holds is unknown.
-    let engine = Docker::for_environment(env).and_then(|docker| docker.check().map(|()| docker));
-    let lookup = |name: &str| std::env::var(name).ok();
-    let mut planner = Planner::new(state, &lookup);
-    planner.registry = env.registry.as_ref();
     let registry = env.registry.as_ref().map(Client::new).transpose()?;
-    let (mut docker_store, mut registry_store, mut no_engine);
-    let store: &mut dyn ImageStore = match (&engine, &registry) {
-        (Ok(docker), Some(client)) => {
-            registry_store = RegistryStore { docker: DockerStore::new(docker), client, pull_bases: false };
-            &mut registry_store
-        }
-        (Ok(docker), None) => {
-            docker_store = DockerStore::new(docker);
-            &mut docker_store
-        }
-        (Err(_), _) => {
-            no_engine = NoEngine;
-            &mut no_engine
-        }
-    };
-    let mut plans = Vec::new();
-    for image in select(config, &args.images)? {
-        plans.push(planner.plan(image, store)?);
-    }
+    let (plans, engine) = plan_images(&select(config, &args.images)?, env, state, registry.as_ref())?;
     let cluster = Cluster::new(config, env);
     let missing = missing_tools(&cluster)?;
     match &engine {
@@ -97,19 +72,6 @@ fn plan(config: &Config, env: &Environment, state: &State, args: &PlanArgs, repo
         }
     }
     Ok(())
-}
-
-/// The planner's view when no engine answers: nothing is present.
-struct NoEngine;
-
-impl ImageStore for NoEngine {
-    fn resolve(&mut self, _reference: &str) -> Result<Option<String>> {
-        Ok(None)
-    }
-
-    fn inspect(&mut self, _reference: &str, _hash: &str) -> Result<Lookup> {
-        Ok(Lookup::Absent)
-    }
 }
 
 /// The tools `up` runs for this environment that are not installed, each with how to get it.

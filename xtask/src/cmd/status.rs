@@ -1,18 +1,23 @@
-//! `cargo xtask status [--env NAME]`: the release, its pods, and for each image whether the
-//! cluster runs what the sources hash to now (current) or an older build (stale).
+//! `cargo xtask status [--env NAME]`: the release, its pods, drift (fields of the release's objects
+//! set by hand since helm applied them), and for each image whether the cluster runs what the
+//! sources hash to now (current) or an older build (stale).
 
 use std::process::ExitCode;
 
 use anyhow::Result;
 use camino::Utf8Path;
+use serde_json::Value;
 
 use crate::{
     cluster::Cluster,
-    config,
+    config::{self, Environment},
     docker::Docker,
     flags::EnvArgs,
+    manifest::Redactor,
+    object_diff::shown,
     plan::{DockerStore, ImageStore, Planner},
     registry::{Client, RegistryStore},
+    release,
     state::State,
 };
 
@@ -22,11 +27,16 @@ pub fn run(config_path: &Utf8Path, args: &EnvArgs) -> Result<ExitCode> {
     let cluster = Cluster::new(&config, env);
     let release = &config.release;
     cluster.preflight()?;
-    match cluster.release_status()? {
+    let state = State::load(&config.root)?;
+    let installed = cluster.release_status()?;
+    match &installed {
         Some((revision, status)) => {
             println!("release {} in {}: revision {revision}, {status}", release.name, release.namespace)
         }
         None => println!("release {} in {}: not installed", release.name, release.namespace),
+    }
+    if let Some((revision, _)) = installed {
+        drift(&cluster, env, &state, revision)?;
     }
     let pods = cluster.pods()?;
     let mut running: Vec<String> = Vec::new();
@@ -59,7 +69,6 @@ pub fn run(config_path: &Utf8Path, args: &EnvArgs) -> Result<ExitCode> {
         println!("images: cannot hash against {}: {err:#}", docker.name);
         return Ok(ExitCode::SUCCESS);
     }
-    let state = State::load(&config.root)?;
     let lookup = |name: &str| std::env::var(name).ok();
     let mut planner = Planner::new(&state, &lookup);
     planner.registry = env.registry.as_ref();
@@ -96,4 +105,46 @@ pub fn run(config_path: &Utf8Path, args: &EnvArgs) -> Result<ExitCode> {
         println!("  {:<10} {:<40} {built:<10} {verdict}", image.key, plan.reference);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the release's drift: a revision `up` did not deploy, and every field of a live object
+/// of the deployed revision set by hand since helm applied it.
+fn drift(cluster: &Cluster<'_>, env: &Environment, state: &State, revision: u64) -> Result<()> {
+    if let Some(record) = state.deploys.get(&env.name).filter(|r| r.revision != revision) {
+        println!(
+            "  revision {revision} is not the one the last `cargo xtask up --env {}` here deployed ({}, at {})",
+            env.name, record.revision, record.deployed_at
+        );
+    }
+    let (live, fields) = release::drift(cluster)?;
+    if fields.is_empty() {
+        println!("  no drift: the {} objects of revision {revision} are as helm applied them", live.len());
+        return Ok(());
+    }
+    let mut redactor = Redactor::default();
+    live.iter().for_each(|object| redactor.add_secret_object(object));
+    println!("  drift: {} fields set by hand since helm applied revision {revision}:", fields.len());
+    for field in &fields {
+        let id = &field.object;
+        let show =
+            |v: &Option<Value>| v.as_ref().map_or_else(|| "(removed)".to_owned(), |v| shown(&id.kind, &field.path, v));
+        let helm = match &field.applied {
+            Some(_) => format!("helm applied {}", show(&field.applied)),
+            None => "not set by the chart".to_owned(),
+        };
+        let line = format!(
+            "    {id}: {} = {}, {helm} (by {} at {})",
+            field.path,
+            show(&field.live),
+            field.manager,
+            field.time
+        );
+        println!("{}", redactor.scrub(&line));
+    }
+    println!(
+        "  `cargo xtask diff --env {0}` shows them; the next `cargo xtask up --env {0}` sets the chart's fields back \
+         (a field the chart does not set stays: `kubectl edit` removes it)",
+        env.name
+    );
+    Ok(())
 }

@@ -1,16 +1,15 @@
 //! `cargo xtask up [--env NAME]`: preflight, build, load, `helm upgrade --install --wait`, wait
 //! for the rollout, print the URL. A second `up` with nothing changed builds nothing, loads
-//! nothing, and skips helm (the release's fingerprint is unchanged), so it takes seconds.
+//! nothing, and skips helm (the release's fingerprint is unchanged and nothing the chart sets was
+//! edited by hand), so it takes seconds.
 
 use std::{
-    io::Write,
-    os::unix::fs::OpenOptionsExt,
     process::ExitCode,
     time::{Duration, Instant},
 };
 
 use anyhow::{Context, Result};
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8Path;
 use serde_json::Value;
 
 use crate::{
@@ -24,8 +23,8 @@ use crate::{
     process,
     progress::spinner,
     registry::Client,
-    release::{all_ready, ensure_namespace, fingerprint, generated_values, secret_values},
-    report::{self, ReleaseReport, Report},
+    release::{all_ready, drift, ensure_namespace, fingerprint, generated_values, secret_values, ValuesFiles},
+    report::{ReleaseReport, Report},
     state::{DeployRecord, State},
     time,
 };
@@ -65,6 +64,7 @@ fn up(config: &Config, env: &Environment, state: &mut State, report: &mut Report
             record.fingerprint == fingerprint
                 && record.revision == revision
                 && status == "deployed"
+                && !edited_by_hand(&cluster, revision)?
                 && all_ready(&cluster)?
         }
         _ => false,
@@ -104,6 +104,21 @@ fn up(config: &Config, env: &Environment, state: &mut State, report: &mut Report
     Ok(())
 }
 
+/// Whether fields the chart sets were changed by hand since helm applied them (an upgrade sets
+/// them back; fields the chart doesn't set it leaves, so they don't count).
+fn edited_by_hand(cluster: &Cluster<'_>, revision: u64) -> Result<bool> {
+    let (_, fields) = drift(cluster)?;
+    let reset = fields.iter().filter(|field| field.applied.is_some()).count();
+    if reset > 0 {
+        eprintln!(
+            "release {}: {reset} fields set by hand since revision {revision} (`cargo xtask status` lists them): \
+             upgrading to set them back",
+            cluster.config.release.name
+        );
+    }
+    Ok(reset > 0)
+}
+
 /// Loads the images the cluster's node doesn't have yet — ours and the chart's `extra_images`
 /// (pulled into the local engine first if it lacks them). Minikube builds in place and pulls
 /// third-party images itself: nothing to do.
@@ -140,23 +155,23 @@ fn load_missing(cluster: &Cluster<'_>, docker: &Docker, plans: &[ImagePlan], rep
 }
 
 /// `helm upgrade --install --wait`, then every Deployment's rollout, within the release's
-/// timeout. Returns the seconds from helm's start to all pods ready.
+/// timeout. Returns the seconds from helm's start to all pods ready. With the environment's
+/// `rollback_on_failure`, a failed upgrade is rolled back and the error says what serves now.
 fn deploy(config: &Config, cluster: &Cluster<'_>, values: &Value, secrets: &Value) -> Result<f64> {
-    let release = &config.release;
-    let dir = report::dir(&config.root);
-    std::fs::create_dir_all(&dir)?;
-    let values_file = dir.join(format!("values-{}.json", cluster.env.name));
-    std::fs::write(&values_file, serde_json::to_string_pretty(values)?)?;
-    let secrets_file = SecretFile::write(&dir.join(format!("secrets-{}.json", std::process::id())), secrets)?;
-
+    let serving = if cluster.env.rollback_on_failure { cluster.deployed_revision()? } else { None };
     let start = Instant::now();
-    let deadline = start + Duration::from_secs(release.timeout_seconds);
-    let mut helm = cluster.helm();
-    helm.args(["upgrade", "--install", &release.name, release.chart.as_str()]);
-    for file in &cluster.env.values {
-        helm.args(["--values", file.as_str()]);
+    match upgrade(config, cluster, values, secrets, start) {
+        Ok(()) => Ok(start.elapsed().as_secs_f64()),
+        Err(err) if cluster.env.rollback_on_failure => Err(err.context(roll_back(cluster, serving))),
+        Err(err) => Err(err),
     }
-    helm.args(["--values", values_file.as_str(), "--values", secrets_file.0.as_str()]).args([
+}
+
+fn upgrade(config: &Config, cluster: &Cluster<'_>, values: &Value, secrets: &Value, start: Instant) -> Result<()> {
+    let release = &config.release;
+    let files = ValuesFiles::write(config, cluster.env, values, secrets)?;
+    let mut helm = cluster.helm();
+    helm.args(["upgrade", "--install", &release.name, release.chart.as_str()]).args(files.args()).args([
         "--wait",
         "--timeout",
         &format!("{}s", release.timeout_seconds),
@@ -165,6 +180,13 @@ fn deploy(config: &Config, cluster: &Cluster<'_>, values: &Value, secrets: &Valu
     let result = diagnose::watch(cluster, &mut helm);
     bar.finish_and_clear();
     result.context("helm could not install the release")?;
+    rollouts_finish(cluster, start + Duration::from_secs(release.timeout_seconds))
+}
+
+/// `kubectl rollout status` of every Deployment of the release, by `deadline`: every pod of the
+/// revision is updated and available, whichever way helm's own wait reads readiness.
+fn rollouts_finish(cluster: &Cluster<'_>, deadline: Instant) -> Result<()> {
+    let release = &cluster.config.release;
     let selector = format!("app.kubernetes.io/instance={}", release.name);
     let names = process::read(cluster.kubectl().args([
         "get",
@@ -190,23 +212,48 @@ fn deploy(config: &Config, cluster: &Cluster<'_>, values: &Value, secrets: &Valu
             format!("{name} did not finish rolling out before the deadline\n{}", diagnose::explain(cluster))
         })?;
     }
-    Ok(start.elapsed().as_secs_f64())
+    Ok(())
 }
 
-/// A 0600 file that is removed when dropped: secrets reach helm without a command line.
-struct SecretFile(Utf8PathBuf);
-
-impl SecretFile {
-    fn write(path: &Utf8Path, value: &Value) -> Result<SecretFile> {
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-        file.write_all(serde_json::to_string(value)?.as_bytes())?;
-        Ok(SecretFile(path.to_owned()))
+/// After a failed upgrade with `rollback_on_failure`: `helm rollback` to the revision that
+/// served before it, waiting for its pods and rollouts. xtask rolls back rather than helm's
+/// `--atomic` (Helm 4: `--rollback-on-failure`) because it stops helm as soon as a pod cannot
+/// become ready, and a stopped helm rolls nothing back. Returns what serves now, for the error.
+fn roll_back(cluster: &Cluster<'_>, serving: Option<u64>) -> String {
+    let release = &cluster.config.release;
+    let history = format!("`helm history {} -n {}`", release.name, release.namespace);
+    let Some(good) = serving else {
+        return format!(
+            "the release failed and no revision of it was deployed before, so there is nothing to roll back to \
+             (rollback_on_failure); {history} lists it"
+        );
+    };
+    let start = Instant::now();
+    let bar = spinner(format!("helm rollback {} {good} (waiting for the pods)", release.name));
+    let result = process::read(cluster.helm().args([
+        "rollback",
+        &release.name,
+        &good.to_string(),
+        "--wait",
+        "--timeout",
+        &format!("{}s", release.timeout_seconds),
+    ]))
+    .and_then(|_| rollouts_finish(cluster, start + Duration::from_secs(release.timeout_seconds)));
+    bar.finish_and_clear();
+    if let Err(err) = result {
+        return format!("the upgrade failed and rolling back to revision {good} failed too ({err:#}); {history}");
     }
-}
-
-impl Drop for SecretFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+    match (cluster.release_status(), all_ready(cluster)) {
+        (Ok(Some((now, status))), ready) if status == "deployed" => format!(
+            "the upgrade failed and was rolled back (rollback_on_failure): revision {now} serves what revision {good} \
+             did, pods {}; {history} keeps the failed revision",
+            if ready.unwrap_or(false) { "ready" } else { "not all ready yet" },
+        ),
+        (Ok(Some((now, status))), _) => {
+            format!("the upgrade failed and the rollback did not complete: revision {now} is {status}; {history}")
+        }
+        (Ok(None), _) => format!("the upgrade failed and the release is gone; {history}"),
+        (Err(err), _) => format!("the upgrade failed and was rolled back to revision {good}, but {err:#}; {history}"),
     }
 }
 

@@ -104,6 +104,8 @@ pub struct Environment {
     pub capacity: Option<Capacity>,
     /// Where images are pushed and the cluster pulls them from.
     pub registry: Option<Registry>,
+    /// `up` rolls a failed upgrade back (`helm rollback`), so the revision before it keeps serving.
+    pub rollback_on_failure: bool,
 }
 
 /// A registry the images go through: `build` asks it before building and pushes what it lacks;

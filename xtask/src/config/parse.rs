@@ -366,6 +366,7 @@ fn environment_from_raw(
             database_connections: c.database_connections,
         }),
         registry,
+        rollback_on_failure: raw.rollback_on_failure,
     })
 }
 

@@ -118,6 +118,8 @@ pub struct RawEnvironment {
     pub capacity: Option<RawCapacity>,
     pub registry: Option<Spanned<String>>,
     pub pull_secret: Option<Spanned<String>>,
+    #[serde(default)]
+    pub rollback_on_failure: bool,
 }
 
 #[derive(Deserialize)]

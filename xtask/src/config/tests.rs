@@ -44,6 +44,10 @@ fn the_real_infra_toml_loads() {
         config.environments["cloud"].registry.as_ref().unwrap().repository("todo-backend"),
         "ghcr.io/acme/todo-backend"
     );
+    // A failed upgrade is rolled back where the environment is production-shaped.
+    let rollback: Vec<&str> =
+        config.environments.values().filter(|e| e.rollback_on_failure).map(|e| e.name.as_str()).collect();
+    assert_eq!(rollback, ["cloud", "kube"]);
 }
 
 #[test]
