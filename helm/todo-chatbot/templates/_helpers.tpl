@@ -29,7 +29,7 @@ else the release name when it already contains the chart name, else "<release>-<
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* Labels of every resource (the seed's four, plus the chart and part-of). */}}
+{{/* Labels of every resource: Kubernetes' recommended name, instance, version and managed-by, plus the chart and part-of. */}}
 {{- define "todo-chatbot.labels" -}}
 helm.sh/chart: {{ include "todo-chatbot.chart" . }}
 {{ include "todo-chatbot.selectorLabels" . }}
