@@ -12,6 +12,7 @@
 mod app;
 mod doc;
 mod large;
+mod machine;
 mod pipeline;
 
 use std::{collections::BTreeMap, process::ExitCode};
@@ -70,7 +71,7 @@ pub struct LoadPoint {
 pub struct Results {
     pub date: String,
     pub quick: bool,
-    pub machine: doc::Machine,
+    pub machine: machine::Machine,
     pub versions: Vec<(String, String)>,
     pub load: Vec<LoadPoint>,
     /// Named scalar figures, e.g. `chat.p95_ms`, `startup.backend_s`, `image.backend.size_mb`.
@@ -122,7 +123,7 @@ pub fn run(config_path: &Utf8Path, args: &BenchArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {work}"))?;
     let _lock = RunLock::take(&work.join("lock"))?;
     let mut results =
-        Results { date: time::now_rfc3339(), quick: args.quick, machine: doc::machine(), ..Results::default() };
+        Results { date: time::now_rfc3339(), quick: args.quick, machine: machine::machine(), ..Results::default() };
     let mut ctx = Ctx {
         root: root.clone(),
         config_path: config_path.to_owned(),
@@ -163,7 +164,7 @@ pub fn run(config_path: &Utf8Path, args: &BenchArgs) -> Result<ExitCode> {
         }
     }
     // Versions need the stack's Python; read them before it stops.
-    results.versions = doc::versions(&root, ctx.stack.as_ref().map(|s| s.python.as_path()));
+    results.versions = machine::versions(&root, ctx.stack.as_ref().map(|s| s.python.as_path()));
     // Stop the servers and the database before writing, so their shutdown noise ends first.
     drop(ctx.stack.take());
     pipeline::deployment(&root, config_path, &mut results);
