@@ -120,6 +120,19 @@ def error_response(exc: Exception, *, scope: Scope) -> JSONResponse:
     )
 
 
+class TrackedSend:
+    """An ASGI `send` that remembers whether the response has started: once it has, an error
+    can no longer be answered with a response of its own."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self._send(message)
+
+
 class ErrorsEndHere:
     """Any exception a route lets through is answered here (see `error_response`) and goes no
     further. Starlette's handler for `Exception` answers too but then re-raises it to the
@@ -133,16 +146,10 @@ class ErrorsEndHere:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def send_tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        send_tracked = TrackedSend(send)
         try:
             await self.app(scope, receive, send_tracked)
         except Exception as exc:
             response = error_response(exc, scope=scope)
-            if not started:  # else the response is under way and ends where it is
+            if not send_tracked.started:  # else the response is under way and ends where it is
                 await response(scope, receive, send)

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from src.api.errors import keys_unavailable_response
+from src.api.errors import TrackedSend, keys_unavailable_response
 from src.auth.deps import authenticate, bearer_token
 from src.auth.jwks import JWKSVerifier, SigningKeysUnavailable
 
@@ -74,17 +74,11 @@ class RequestGate:
                     raise too_large  # FastAPI answers it as it reads the body; else we do
             return message
 
-        started = False
-
-        async def send_tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        send_tracked = TrackedSend(send)
         try:
             await self.app(scope, receive_within_limit, send_tracked)
         except BodyTooLarge as exc:
-            if started:
+            if send_tracked.started:
                 raise
             await _answer(exc)(scope, receive, send)
 
