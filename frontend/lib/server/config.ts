@@ -50,8 +50,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
 /** BETTER_AUTH_URL's origin plus each comma-separated entry of BETTER_AUTH_TRUSTED_ORIGINS. */
 export function trustedOrigins(authUrl: string, extra: string | undefined): string[] {
   const origins = [new URL(authUrl).origin];
-  for (const raw of (extra ?? "").split(",")) {
-    const entry = trimSlash(raw.trim());
+  for (const entry of commaList(extra).map(trimSlash)) {
     if (entry && !origins.includes(entry)) origins.push(entry);
   }
   return origins;
